@@ -1,0 +1,46 @@
+# Two commands: `make` builds the catalogue, `make test` runs the tests. Both set up what they
+# need first: the virtualenv with the pinned packages and the Debian packages (fonts, the fast
+# font subsetter, PDF tools).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 poppler-utils qpdf
+# Reproducible dates: the time of the last commit.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: all catalogue test clean debs setup
+
+all: catalogue
+
+catalogue: setup
+	$(PY) -m typeset build
+
+test: setup
+	$(PY) -m pytest
+
+setup: debs $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Install the Debian packages that are missing: as root with apt-get, otherwise print the command.
+debs:
+	@missing=""; \
+	for package in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing Debian packages; run:  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf build .pytest_cache

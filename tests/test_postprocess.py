@@ -1,0 +1,73 @@
+"""Stage 4: page labels, outline and metadata; outputs replaced only by a good build."""
+
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+from typeset.errors import ContentError
+
+
+def test_page_labels_follow_the_printed_folios(small_book):
+    result = small_book.build()
+    labels = PdfReader(result.paths["print"]).page_labels
+    front = result.manifest.front_pages
+    assert labels[:front] == ["i", "ii", "iii", "iv"][:front]
+    assert labels[front:front + 3] == ["01", "02", "03"]
+    assert len(labels) == result.manifest.page_count
+
+
+def test_outline_two_levels_opening_the_right_pages(small_book):
+    result = small_book.build()
+    reader = PdfReader(result.paths["screen"])
+    outline = reader.outline
+    top = [item for item in outline if not isinstance(item, list)]
+    assert [item.title for item in top] == ["一．第一章", "二．第二章"]
+    children = outline[2]
+    assert [item.title for item in children] == ["（一）第一節"]
+    pages = {e.title: e.page for e in result.manifest.entries}
+    for item in top + children:
+        assert reader.get_destination_page_number(item) == pages[item.title]
+
+
+def test_metadata(small_book):
+    reader = PdfReader(small_book.build().paths["print"])
+    info = reader.metadata
+    assert info.title.startswith("思源同心 攜手圓夢")
+    assert info.author == "澳門特別行政區政府、中央人民政府駐澳門特別行政區聯絡辦公室"
+    assert reader.trailer["/Root"]["/Lang"] == "zh-Hant"
+
+
+def test_screen_edition_is_trimmed_print_edition_has_bleed(small_book):
+    result = small_book.build()
+    print_page = PdfReader(result.paths["print"]).pages[5]
+    screen_page = PdfReader(result.paths["screen"]).pages[5]
+    bleed = 3 * 72 / 25.4
+    trim, media = print_page.trimbox, print_page.mediabox
+    for side in ("left", "bottom"):
+        assert float(getattr(trim, side) - getattr(media, side)) == pytest.approx(bleed, abs=0.01)
+    for side in ("right", "top"):
+        assert float(getattr(media, side) - getattr(trim, side)) == pytest.approx(bleed, abs=0.01)
+    assert screen_page.mediabox == screen_page.trimbox
+
+
+def test_failed_build_keeps_the_last_good_pdf(small_book):
+    paths = small_book.build().paths
+    before = {edition: path.read_bytes() for edition, path in paths.items()}
+    small_book.write("two.yaml", "id: two\ntitle: 第二章\nblocks:\n  - figure: {image: x.jpg\n")
+    with pytest.raises(ContentError):
+        small_book.build()
+    assert {edition: path.read_bytes() for edition, path in paths.items()} == before
+    assert sorted(p.name for p in small_book.out.iterdir()) == sorted(p.name for p in paths.values())
+
+
+def test_cli_prints_one_line_and_exits_non_zero(small_book):
+    small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks:\n  - figur: {}\n")
+    run = subprocess.run([sys.executable, "-m", "typeset", "build", "--catalogue",
+                          str(small_book.catalogue), "--out", str(small_book.out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line]
+    assert len(errors) == 1 and "one.yaml:4:" in errors[0] and "`figure`" in errors[0]
+    assert "Traceback" not in run.stderr

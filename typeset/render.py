@@ -1,0 +1,228 @@
+"""Stage 2 — render: content → HTML (Jinja2 templates) → laid-out pages (WeasyPrint).
+
+Returns the laid-out document and a layout manifest: where each chapter and section landed
+(physical page and printed folio), which the post-process and the checks read.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .content import KINDS
+from .errors import BuildError
+from .fetch import ContainedFetcher
+
+PROJECT = Path(__file__).resolve().parent.parent
+TEMPLATES = PROJECT / "templates"
+STYLES = PROJECT / "styles"
+
+# The front matter (cover, blank inside cover, title page, contents) is four pages by design;
+# the first pass assumes it and a second pass corrects it when the contents run longer.
+FRONT_PAGES_GUESS = 4
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A contents entry as laid out: a chapter (level 1) or a section (level 2)."""
+
+    id: str
+    title: str
+    level: int
+    page: int                 # physical page index, 0-based
+    folio: int                # printed folio
+    planned_folio: int | None
+
+
+@dataclass
+class Manifest:
+    """Where the content landed: front-matter length, page count and each entry's page."""
+
+    front_pages: int
+    page_count: int
+    entries: list
+    missing_images: list = field(default_factory=list)
+
+    def folio(self, page):
+        """The printed folio of a physical page (0-based); front matter has none."""
+        number = page + 1 - self.front_pages
+        return number if number >= 1 else None
+
+
+@dataclass
+class Rendered:
+    document: object
+    manifest: Manifest
+    warnings: list
+
+
+def design_tokens(book):
+    """CSS custom properties from book.yaml's design tokens, plus the derived geometry."""
+    design = book.design
+    body_mm = to_mm(design["body_size"])
+    type_width = body_mm * int(design["measure"])
+    trim_width, trim_height = to_mm(design["trim_width"]), to_mm(design["trim_height"])
+    margin_outer = trim_width - to_mm(design["margin_inner"]) - type_width
+    if margin_outer < 5:
+        raise BuildError(f"design: measure {design['measure']} × body_size {design['body_size']} "
+                         f"leaves an outer margin of {margin_outer:.1f} mm — lower the measure")
+    tokens = {
+        "trim-width": design["trim_width"], "trim-height": design["trim_height"],
+        "bleed": design["bleed"], "margin-top": design["margin_top"],
+        "margin-bottom": design["margin_bottom"], "margin-inner": design["margin_inner"],
+        "margin-outer": f"{margin_outer:.3f}mm", "type-width": f"{type_width:.3f}mm",
+        "type-height": f"{trim_height - to_mm(design['margin_top']) - to_mm(design['margin_bottom']):.3f}mm",
+        "body-size": design["body_size"], "body-leading": str(design["body_leading"]),
+    }
+    tokens.update({f"colour-{name}": value for name, value in design["colours"].items()})
+    tokens.update({f"font-{name.replace('_', '-')}": f'"{family}"'
+                   for name, family in design["fonts"].items()})
+    return tokens
+
+
+UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
+
+
+def to_mm(length):
+    match = re.fullmatch(r"\s*([0-9.]+)\s*(mm|cm|in|pt|px)\s*", str(length))
+    if not match:
+        raise BuildError(f"design: `{length}` is not a length — write it as 210mm or 10.5pt")
+    return float(match[1]) * UNITS_MM[match[2]]
+
+
+def image_sources(book):
+    """Each image path in the content → its file URL, or None while the photo has not arrived."""
+    sources = {}
+    for path in book.image_paths():
+        file = book.images.joinpath(*Path(path).parts[1:])
+        sources[path] = file.resolve().as_uri() if file.is_file() else None
+    return sources
+
+
+@dataclass
+class Run:
+    """Blocks set together: one block, or a row of small figures side by side."""
+
+    row: bool
+    blocks: list
+    width: float = 0.0
+
+
+ROW_WIDTHS = {"half": 1 / 2, "third": 1 / 3, "two-thirds": 2 / 3}
+
+
+def runs(blocks):
+    """Group consecutive small figures into rows whose widths fit the measure."""
+    result = []
+    for block in blocks:
+        width = ROW_WIDTHS.get(block.fields.get("size")) if block.kind == "figure" else None
+        last = result[-1] if result else None
+        if width is None:
+            result.append(Run(False, [block]))
+        elif last and last.row and last.width + width <= 1.001:
+            last.blocks.append(block)
+            last.width += width
+        else:
+            result.append(Run(True, [block], width))
+    return result
+
+
+def environment():
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=jinja2.select_autoescape(disabled_extensions=("css.j2",),
+                                                                 default=True),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["runs"] = runs
+    return env
+
+
+def html(book, images, front_pages):
+    """The whole book as one HTML document, and the stylesheet of its design tokens."""
+    env = environment()
+    tokens = env.get_template("tokens.css.j2").render(
+        tokens=design_tokens(book), first_page_number=1 - front_pages)
+    document = env.get_template("book.html.j2").render(
+        book=book, labels=book.labels, images=images)
+    return document, tokens
+
+
+def stylesheets():
+    """The stylesheets in cascade order: page geometry, typography, then one per component."""
+    return [STYLES / "page.css", STYLES / "typography.css",
+            *sorted((STYLES / "components").glob("*.css"))]
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def render(book):
+    """Stage 2: lay out the book; the contents' page numbers come from the layout itself."""
+    images = image_sources(book)
+    front_pages = FRONT_PAGES_GUESS
+    for _ in range(2):
+        document, warnings = _layout(book, images, front_pages)
+        manifest = _manifest(book, document, front_pages, images)
+        first = manifest.entries[0].page if manifest.entries else front_pages
+        if first == front_pages:
+            return Rendered(document, manifest, warnings)
+        front_pages = first
+    raise BuildError(f"the front matter did not settle at {front_pages} pages")
+
+
+def _layout(book, images, front_pages):
+    source, tokens = html(book, images, front_pages)
+    fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images])
+    fonts = FontConfiguration()
+    collect = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collect)
+    try:
+        css = [CSS(string=tokens, font_config=fonts)] + [
+            CSS(filename=path, font_config=fonts, url_fetcher=fetcher) for path in stylesheets()]
+        document = HTML(string=source, base_url=str(PROJECT) + "/",
+                        url_fetcher=fetcher).render(stylesheets=css, font_config=fonts)
+    finally:
+        logger.removeHandler(collect)
+    if fetcher.refused:
+        raise BuildError("refused to read: " + "; ".join(fetcher.refused))
+    return document, collect.messages
+
+
+def _manifest(book, document, front_pages, images):
+    anchors = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, index)
+    entries = []
+
+    def add(item, level, title):
+        if item.id not in anchors:
+            raise BuildError(f"{item.file}:{item.line}: `{item.id}` did not reach the layout")
+        page = anchors[item.id]
+        entries.append(Entry(item.id, title, level, page, page + 1 - front_pages,
+                             item.planned_folio))
+
+    for chapter in book.chapters:
+        add(chapter, 1, f"{chapter.number}．{chapter.title}" if chapter.number else chapter.title)
+        for section in chapter.sections:
+            add(section, 2, f"{section.number}{section.title}")
+    missing = [path for path, url in images.items() if url is None]
+    return Manifest(front_pages, len(document.pages), entries, missing)
+
+
+def kinds_without_template():
+    """Block kinds that lack their template or their stylesheet (should be none)."""
+    return [kind for kind in KINDS
+            if not (TEMPLATES / "blocks" / f"{kind}.html.j2").is_file()
+            or not (STYLES / "components" / f"{kind}.css").is_file()]

@@ -1,0 +1,89 @@
+"""YAML that remembers where each value came from, so errors can name the line."""
+
+import yaml
+
+from .errors import ContentError
+
+
+class Mapping(dict):
+    """A YAML mapping with the line of the mapping and of each of its keys."""
+
+    line = 0
+    key_lines: dict
+
+    def line_of(self, key):
+        return self.key_lines.get(key, self.line)
+
+
+class Sequence(list):
+    """A YAML sequence with the line of each item."""
+
+    line = 0
+    item_lines: list
+
+    def line_of(self, index):
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader, node):
+    loader.flatten_mapping(node)
+    result = Mapping()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int)):
+            raise ContentError(loader.name, line, "a key must be a word",
+                               "write `name: value`")
+        if key in result:
+            raise ContentError(loader.name, line, f"`{key}` is given twice in this mapping",
+                               f"keep one `{key}` (the first is on line {result.key_lines[key]})")
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+def _sequence(loader, node):
+    result = Sequence(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+def _timestamp_as_text(loader, node):
+    # Dates stay as the editor wrote them: the book prints them, it does not compute with them.
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def load(path):
+    """Parse one YAML file; syntax errors become ContentError with the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(path, 0, "file not found", "create it or remove it from book.yaml")
+    except UnicodeDecodeError as error:
+        raise ContentError(path, 0, f"not UTF-8 text ({error.reason})", "save the file as UTF-8")
+    loader = _Loader(text)
+    loader.name = str(path)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = (error.problem or error.context or "invalid YAML").strip()
+        raise ContentError(path, line, f"YAML syntax error: {problem}",
+                           "check indentation, colons and quotes on this line and the one above")
+    except yaml.YAMLError as error:
+        raise ContentError(path, 0, f"YAML error: {error}", "fix the YAML syntax")
+    finally:
+        loader.dispose()
