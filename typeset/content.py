@@ -229,8 +229,8 @@ def optional(check, default=None):
 
 
 PHOTO = {"image": required(image), "caption": optional(text)}
-SIZES = ("full", "half", "third", "two-thirds", "page")
-SHAPES = ("landscape", "wide", "panorama", "square", "portrait")
+SIZES = ("full", "half", "third", "two-thirds")
+SHAPES = ("landscape", "wide", "panorama", "square", "portrait", "page")
 
 # The block kinds. Adding a kind: a line here, `templates/blocks/<kind>.html.j2` and
 # `styles/components/<kind>.css` (tests/test_kinds.py checks all three exist).
@@ -241,7 +241,7 @@ KINDS = {
     "figure": {"image": required(image), "caption": required(text),
                "size": optional(choice(*SIZES), "full"),
                "shape": optional(choice(*SHAPES), "landscape"), "credit": optional(text)},
-    "gallery": {"photos": required(records(PHOTO)), "columns": optional(choice(2, 3, 4), 2),
+    "gallery": {"photos": required(records(PHOTO)), "columns": optional(choice(1, 2, 3, 4), 2),
                 "shape": optional(choice(*SHAPES), "landscape"), "caption": optional(text)},
     "table": {"columns": required(lines), "rows": required(rows), "title": optional(text),
               "widths": optional(widths), "note": optional(text)},

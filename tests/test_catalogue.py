@@ -1,0 +1,128 @@
+"""End to end: the real catalogue, built once per session, read back from its PDFs."""
+
+import re
+
+import pdfplumber
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from conftest import CATALOGUE
+
+PLAN = {"前言": 1, "從江簡況": 7, "推動幫扶": 11}
+MM = 72 / 25.4
+BLEED, MARGIN_BOTTOM = 3 * MM, 24 * MM
+
+
+def column_texts(pdf_path, pages, headers):
+    """The text of each table column over `pages`, cut at the edges of the header cells."""
+    columns = {header: "" for header in headers}
+    with pdfplumber.open(pdf_path) as pdf:
+        for index in pages:
+            page = pdf.pages[index]
+            words = {w["text"]: w for w in page.extract_words()}
+            for header in headers:
+                if header not in words:
+                    continue
+                word = words[header]
+                cell = next(r for r in page.rects if r["x0"] <= word["x0"] and r["x1"] >= word["x1"]
+                            and r["top"] <= word["top"] and r["bottom"] >= word["bottom"])
+                crop = page.crop((cell["x0"], cell["bottom"], cell["x1"], page.bbox[3]))
+                columns[header] += "".join((crop.extract_text() or "").split())
+    return columns
+
+
+def planned_entries():
+    """(title, planned folio) for every contents entry book.yaml plans."""
+    from typeset import content
+    book = content.load(CATALOGUE)
+    for chapter in book.chapters:
+        for item in (chapter, *chapter.sections):
+            if item.planned_folio is not None:
+                yield item.title, item.planned_folio
+
+
+def page_text(pdf_path, index):
+    with pdfplumber.open(pdf_path) as pdf:
+        return pdf.pages[index].extract_text() or ""
+
+
+def visible_folio(pdf_path, index):
+    """The folio printed in the page's bottom margin (not the label: the ink)."""
+    with pdfplumber.open(pdf_path) as pdf:
+        page = pdf.pages[index]
+        x0, _, x1, bottom = page.bbox
+        trim_bottom = bottom - BLEED
+        foot = page.crop((x0, trim_bottom - MARGIN_BOTTOM, x1, trim_bottom))
+        return foot.extract_text().strip()
+
+
+def test_no_weasyprint_warnings(catalogue_build):
+    assert [f for f in catalogue_build.findings if f.kind == "weasyprint"] == []
+
+
+def test_page_labels_match_the_printed_folios(print_pdf, catalogue_build):
+    labels = PdfReader(print_pdf).page_labels
+    manifest = catalogue_build.manifest
+    assert len(labels) == manifest.page_count
+    assert labels[:manifest.front_pages] == ["i", "ii", "iii", "iv"]
+    for page in range(manifest.front_pages, manifest.page_count):
+        assert labels[page] == f"{manifest.folio(page):02d}"
+
+
+@pytest.mark.parametrize("title, folio", list(planned_entries()))
+def test_entry_starts_on_its_planned_folio(title, folio, print_pdf, catalogue_build):
+    entry = next(e for e in catalogue_build.manifest.entries if e.title.endswith(title))
+    labels = PdfReader(print_pdf).page_labels
+    assert labels[entry.page] == f"{folio:02d}", f"{title} starts on {labels[entry.page]}"
+    assert visible_folio(print_pdf, entry.page) == f"{folio:02d}"
+    assert title in "".join(page_text(print_pdf, entry.page).split())
+
+
+def test_first_three_chapters_on_01_07_11(catalogue_build):
+    folios = {e.title.split("．")[-1]: e.folio for e in catalogue_build.manifest.entries}
+    assert {title: folios[title] for title in PLAN} == PLAN
+
+
+def test_contents_page_prints_the_folios(print_pdf, catalogue_build):
+    manifest = catalogue_build.manifest
+    contents = page_text(print_pdf, manifest.front_pages - 1)
+    assert contents.startswith("目") and "錄" in contents.splitlines()[0]
+    for entry in manifest.entries:
+        title = entry.title.split("．")[-1]
+        assert re.search(rf"{re.escape(title)}[.\s]*{entry.folio:02d}\s*$", contents, re.M), title
+
+
+def test_outline_has_every_entry_opening_its_page(screen_pdf, catalogue_build):
+    reader = PdfReader(screen_pdf)
+    flat = []
+
+    def walk(items, level):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                flat.append((item.title, level, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 1)
+    assert flat == [(e.title, e.level, e.page) for e in catalogue_build.manifest.entries]
+    titles = [title for title, _, _ in flat]
+    assert titles[:3] == ["一．前言", "二．從江簡況", "三．推動幫扶"]
+
+
+def test_agreement_tables_have_their_nine_rows(print_pdf, catalogue_build):
+    data = yaml.safe_load((CATALOGUE / "promotion.yaml").read_text(encoding="utf-8"))
+    tables = [b["table"] for b in data["blocks"] if "table" in b]
+    assert len(tables) == 3
+    entry = next(e for e in catalogue_build.manifest.entries if e.title.endswith("推動幫扶"))
+    end = next((e.page for e in catalogue_build.manifest.entries if e.page > entry.page),
+               catalogue_build.manifest.page_count)
+    with pdfplumber.open(print_pdf) as pdf:
+        text = "".join("".join((p.extract_text() or "").split()) for p in pdf.pages[entry.page:end])
+    columns = column_texts(print_pdf, range(entry.page, end), ["序號", "協議名稱", "主要內容"])
+    for table in tables:
+        assert len(table["rows"]) == 9
+        assert "".join(table["title"].split()) in text
+        for row in table["rows"]:
+            assert "".join(str(row[1]).split()) in columns["協議名稱"], row[1]
+            assert "".join(str(row[3]).split()) in columns["主要內容"], row[3]
