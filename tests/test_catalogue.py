@@ -1,6 +1,8 @@
 """End to end: the real catalogue, built once per session, read back from its PDFs."""
 
 import re
+import shutil
+import unicodedata
 
 import pdfplumber
 import pytest
@@ -11,7 +13,7 @@ from conftest import CATALOGUE
 
 PLAN = {"前言": 1, "從江簡況": 7, "推動幫扶": 11}
 MM = 72 / 25.4
-BLEED, MARGIN_BOTTOM = 3 * MM, 24 * MM
+BLEED, MARGIN_TOP, MARGIN_BOTTOM = 3 * MM, 22 * MM, 24 * MM
 
 
 def column_texts(pdf_path, pages, headers):
@@ -126,3 +128,69 @@ def test_agreement_tables_have_their_nine_rows(print_pdf, catalogue_build):
         for row in table["rows"]:
             assert "".join(str(row[1]).split()) in columns["協議名稱"], row[1]
             assert "".join(str(row[3]).split()) in columns["主要內容"], row[3]
+
+
+SEED = CATALOGUE.parent.parent / "shared" / "seed" / "000_5b49b9b18ff15a73.txt"
+# Seed lines that are not text of the book's pages: the printed contents block (the build
+# makes its own), and lone quotation marks that the testimonial template draws.
+NOT_TEXT = re.compile(r"^(目錄|[一二三四五六七八]．.*\t\d+|（[一二三四五六七]）.*\t\d+|[“”]|--(\t--)+-?)$")
+
+
+def seed_pieces():
+    """The seed's content lines, cut at tabs (table cells), whitespace removed."""
+    for number, line in enumerate(SEED.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or NOT_TEXT.match(line):
+            continue
+        for piece in line.split("\t"):
+            piece = "".join(piece.split())
+            if piece:
+                yield number, piece
+
+
+def body_text(pdf_path):
+    """The text of every page's type area (no running heads or folios), in drawing order."""
+    parts = []
+    with pdfplumber.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            x0, top, x1, bottom = page.bbox
+            area = page.crop((x0, top + BLEED + MARGIN_TOP - 2, x1, bottom - BLEED - MARGIN_BOTTOM))
+            parts.append(area.extract_text(use_text_flow=True) or "")
+    text = "".join("".join(part.split()) for part in parts)
+    # Photo placeholders are drawn after the text around them; they are not the book's text.
+    text = re.sub(r"圖片待補images/[\w/.-]+?\.(jpg|png|svg)", "", text)
+    return unicodedata.normalize("NFKC", text)
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the seed text is not beside the project")
+def test_the_seed_text_is_in_the_book(print_pdf):
+    """At least 99% of the seed's text (by characters) is found in the PDF's text layer
+    (compared after NFKC, so a bracket set full-width in the book still matches)."""
+    text = body_text(print_pdf)
+    pieces = [(number, unicodedata.normalize("NFKC", piece)) for number, piece in seed_pieces()]
+    missing = [(number, piece) for number, piece in pieces if piece not in text]
+    total = sum(len(piece) for _, piece in pieces)
+    lost = sum(len(piece) for _, piece in missing)
+    assert lost / total <= 0.01, f"{lost} of {total} characters missing: {missing[:20]}"
+
+
+def test_a_chapter_that_grows_fails_the_strict_build(tmp_path):
+    """An edit that pushes the next chapter off its planned folio stops a --strict build."""
+    from typeset.build import build
+    from typeset.errors import BuildError
+    catalogue = tmp_path / "catalogue"
+    shutil.copytree(CATALOGUE, catalogue)
+    shutil.copytree(CATALOGUE.parent / "images", tmp_path / "images")
+    preface = catalogue / "preface.yaml"
+    data = yaml.safe_load(preface.read_text(encoding="utf-8"))
+    paragraph = next(b["paragraph"] for b in data["blocks"] if "paragraph" in b)
+    data["blocks"].insert(1, {"paragraph": paragraph * 50})
+    preface.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(catalogue, tmp_path / "build", strict=True, report=lambda line: None)
+    message = str(caught.value)
+    drift = re.search(r"congjiang\.yaml:\d+: 二．從江簡況 starts on folio (\d\d), planned 07: "
+                      r"the pages before it run (\d+) pages over", message)
+    assert drift, message
+    assert int(drift[1]) - 7 == int(drift[2]) >= 2
+    assert not (tmp_path / "build").exists() or not list((tmp_path / "build").glob("*.pdf"))

@@ -105,7 +105,7 @@ def image_sources(book):
 
 @dataclass
 class Run:
-    """Blocks set together: one block, or a row of small figures side by side."""
+    """Blocks set together: one block, or a row of narrow blocks side by side."""
 
     row: bool
     blocks: list
@@ -116,10 +116,11 @@ ROW_WIDTHS = {"half": 1 / 2, "third": 1 / 3, "two-thirds": 2 / 3}
 
 
 def runs(blocks):
-    """Group consecutive small figures into rows whose widths fit the measure."""
+    """Group consecutive narrow blocks (size half, third, two-thirds) into rows that fit the
+    measure."""
     result = []
     for block in blocks:
-        width = ROW_WIDTHS.get(block.fields.get("size")) if block.kind == "figure" else None
+        width = ROW_WIDTHS.get(block.fields.get("size"))
         last = result[-1] if result else None
         if width is None:
             result.append(Run(False, [block]))
