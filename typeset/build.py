@@ -1,19 +1,20 @@
 """The build: the stages in order, each a function that takes data and returns data.
 
     1 content      catalogue/*.yaml → Book
-    2 render       Book → laid-out document + layout manifest
-    3 preflight    Book + layout → findings (errors stop a --strict build)
-    4 postprocess  layout → build/<slug>-print.pdf, build/<slug>-screen.pdf
+    2 fonts        Book → Book, every character checked against its fonts (no tofu)
+    3 render       Book → laid-out document + layout manifest
+    4 preflight    Book + layout → findings (errors stop a --strict build)
+    5 postprocess  layout → build/<slug>-print.pdf, build/<slug>-screen.pdf
 """
 
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import content, postprocess, preflight, render
+from . import content, fonts, postprocess, preflight, render
 from .errors import BuildError
 
-STAGES = ("content", "render", "preflight", "postprocess")
+STAGES = ("content", "fonts", "render", "preflight", "postprocess")
 
 
 @dataclass
@@ -30,20 +31,22 @@ def build(catalogue, out, strict=False, report=print):
     with stage(1, report):
         book = content.load(catalogue)
     with stage(2, report):
-        rendered = render.render(book)
+        book = fonts.check_coverage(book)
     with stage(3, report):
+        rendered = render.render(book)
+    with stage(4, report):
         findings = preflight.preflight(book, rendered)
         stopping = preflight.failures(findings, strict)
         if stopping:
             raise BuildError("; ".join(map(str, stopping)))
-    with stage(4, report):
+    with stage(5, report):
         paths = postprocess.postprocess(book, rendered, out)
     return Result(paths, rendered.manifest, findings, time.perf_counter() - start)
 
 
 @contextmanager
 def stage(number, report):
-    """Time one stage and print its progress line: `[2/4] render  3.10 s`."""
+    """Time one stage and print its progress line: `[3/5] render  3.10 s`."""
     start = time.perf_counter()
     yield
     report(f"[{number}/{len(STAGES)}] {STAGES[number - 1]:<12} {time.perf_counter() - start:6.2f} s")

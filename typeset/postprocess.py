@@ -1,4 +1,4 @@
-"""Stage 3 — postprocess: write each edition's PDF and finish it with pypdf.
+"""Stage 5 — postprocess: write each edition's PDF and finish it with pypdf.
 
 The outline (chapter → section) and the page labels come from the content and the layout
 manifest, so the viewer's page box shows the printed folio ("01") and the bookmarks open the
@@ -18,7 +18,7 @@ EDITIONS = ("print", "screen")
 
 
 def postprocess(book, rendered, out_dir):
-    """Stage 3: write build/<slug>-print.pdf and build/<slug>-screen.pdf; return their paths."""
+    """Stage 5: write build/<slug>-print.pdf and build/<slug>-screen.pdf; return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf = rendered.document.write_pdf()

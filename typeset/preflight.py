@@ -1,4 +1,4 @@
-"""Stage 3 — preflight: what the layout says before anything is published.
+"""Stage 4 — preflight: what the layout says before anything is published.
 
 Each finding names where it is (folio, file:line) and what to do. With `strict`, errors stop
 the build before the PDFs are written, so the last good PDFs stay in place.
@@ -19,7 +19,7 @@ class Finding:
 
 
 def preflight(book, rendered):
-    """Stage 3: the folio plan against the layout, missing photos, WeasyPrint's warnings."""
+    """Stage 4: the folio plan against the layout, missing photos, WeasyPrint's warnings."""
     return [*folio_plan(book, rendered.manifest), *missing_images(book, rendered.manifest),
             *layout_warnings(rendered.warnings)]
 

@@ -1,4 +1,4 @@
-"""Stage 2 — render: content → HTML (Jinja2 templates) → laid-out pages (WeasyPrint).
+"""Stage 3 — render: content → HTML (Jinja2 templates) → laid-out pages (WeasyPrint).
 
 Returns the laid-out document and a layout manifest: where each chapter and section landed
 (physical page and printed folio), which the post-process and the checks read.
@@ -13,6 +13,7 @@ import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from . import typography
 from .content import KINDS
 from .errors import BuildError
 from .fetch import ContainedFetcher
@@ -115,7 +116,7 @@ class Run:
 ROW_WIDTHS = {"half": 1 / 2, "third": 1 / 3, "two-thirds": 2 / 3}
 
 
-def runs(blocks):
+def rows(blocks):
     """Group consecutive narrow blocks (size half, third, two-thirds) into rows that fit the
     measure."""
     result = []
@@ -138,7 +139,8 @@ def environment():
                                                                  default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    env.filters["runs"] = runs
+    env.filters["rows"] = rows
+    env.filters["typeset"] = typography.runs
     return env
 
 
@@ -168,7 +170,7 @@ class _Collect(logging.Handler):
 
 
 def render(book):
-    """Stage 2: lay out the book; the contents' page numbers come from the layout itself."""
+    """Stage 3: lay out the book; the contents' page numbers come from the layout itself."""
     images = image_sources(book)
     front_pages = FRONT_PAGES_GUESS
     for _ in range(2):

@@ -1,0 +1,98 @@
+"""Chinese text rules WeasyPrint 70 does not apply itself (W3C clreq), as marked-up runs.
+
+WeasyPrint ignores `text-spacing-trim`, `text-autospace` and `line-break`, so the pipeline
+marks the text up instead; the templates turn the runs into spans and the CSS does the rest.
+No character is added or removed: the PDF's text layer stays the source text.
+
+- quotation marks “” ‘’ are set full-width (`fwid`), as the other marks are;
+- adjacent punctuation (」。 ，「 ）、): the first mark is set half-width (`halt`), so the pair
+  takes 1.5 em;
+- Han next to Latin letters or digits with no space typed: a quarter-em gap (a typed space
+  already is one: the fonts' space is 0.256 em);
+- a paragraph never ends with one Han character alone on its last line: the last two
+  characters (and the marks after them) are kept together;
+- a dash, wave dash or middle dot (—, ～, ·), which Pango lets start a line, stays with the
+  character before it.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+OPENING = "（「『《〈“‘【〔［｛"
+CLOSING = "）」』》〉”’】〕］｝"
+STOPS = "，。、；：？！"
+PUNCTUATION = set(OPENING + CLOSING + STOPS)
+GLUE_TO_PREVIOUS = "—⸺～·﹏"
+QUOTES = "“”‘’"
+LATIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[.,:/%+\-](?=[A-Za-z0-9]))*%?")
+
+
+def is_han(char):
+    code = ord(char)
+    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x3134F
+            or 0xF900 <= code <= 0xFAFF)
+
+
+@dataclass
+class Part:
+    """A run of characters with the classes the template puts on its span (none: plain)."""
+
+    text: str
+    classes: str = ""
+
+
+@dataclass
+class Group:
+    """Parts that must stay on one line (`nobr`) or may break anywhere."""
+
+    nobr: bool
+    parts: list = field(default_factory=list)
+
+
+def runs(text):
+    """The text as groups of parts, ready for the `m.text()` template macro."""
+    text = str(text)
+    classes = [set() for _ in text]
+    for i in range(len(text) - 1):
+        if text[i] in PUNCTUATION and text[i + 1] in PUNCTUATION:
+            classes[i].add("halt")
+    for i, char in enumerate(text):
+        if char in QUOTES:
+            classes[i].add("fwid")
+    for match in LATIN.finditer(text):
+        start, end = match.span()
+        if start > 0 and is_han(text[start - 1]):
+            classes[start].add("gap-before")
+        if end < len(text) and is_han(text[end]):
+            classes[end - 1].add("gap-after")
+    keep = [False] * len(text)
+    for match in re.finditer(f"[{GLUE_TO_PREVIOUS}]+", text):
+        if match.start() > 0:
+            for i in range(match.start() - 1, match.end()):
+                keep[i] = True
+    _keep_last_two(text, keep)
+    return _group(text, classes, keep)
+
+
+def _keep_last_two(text, keep):
+    """Glue the last two characters of the text, with any marks after them."""
+    end = len(text)
+    while end > 0 and (text[end - 1] in PUNCTUATION or text[end - 1] in "…"):
+        end -= 1
+    if end >= 2 and is_han(text[end - 1]) and is_han(text[end - 2]):
+        for i in range(end - 2, len(text)):
+            keep[i] = True
+
+
+def _group(text, classes, keep):
+    groups = []
+    for i, char in enumerate(text):
+        if not groups or groups[-1].nobr != keep[i]:
+            groups.append(Group(keep[i]))
+        parts = groups[-1].parts
+        names = " ".join(sorted(classes[i]))
+        if parts and parts[-1].classes == names == "":
+            parts[-1].text += char
+        else:
+            parts.append(Part(char, names))
+    return groups
