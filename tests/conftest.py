@@ -15,9 +15,10 @@ CATALOGUE = PROJECT / "catalogue"
 
 @pytest.fixture(scope="session")
 def catalogue_build(tmp_path_factory):
-    """The real catalogue, built once; many tests read its PDFs."""
+    """The real catalogue, built once, strictly (a WeasyPrint warning or a folio drift fails
+    it); many tests read its PDFs."""
     out = tmp_path_factory.mktemp("build")
-    return build(CATALOGUE, out, report=lambda line: None)
+    return build(CATALOGUE, out, strict=True, report=lambda line: None)
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +82,9 @@ class SmallBook:
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
         return path
 
-    def build(self, **options):
-        return build(self.catalogue, self.out, report=lambda line: None, **options)
+    def build(self, strict=True):
+        """Build strictly: in tests, a WeasyPrint warning is a failure."""
+        return build(self.catalogue, self.out, strict=strict, report=lambda line: None)
 
 
 @pytest.fixture

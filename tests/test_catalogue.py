@@ -110,6 +110,7 @@ def test_outline_has_every_entry_opening_its_page(screen_pdf, catalogue_build):
     assert flat == [(e.title, e.level, e.page) for e in catalogue_build.manifest.entries]
     titles = [title for title, _, _ in flat]
     assert titles[:3] == ["一．前言", "二．從江簡況", "三．推動幫扶"]
+    assert len(flat) == 15 and [level for _, level, _ in flat].count(2) == 7
 
 
 def test_agreement_tables_have_their_nine_rows(print_pdf, catalogue_build):

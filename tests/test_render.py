@@ -25,7 +25,7 @@ def test_no_fixed_phrase_in_templates():
     for template in (PROJECT / "templates").rglob("*.j2"):
         text = template.read_text()
         for phrase in labels.values():
-            assert phrase not in text, f"{template.name} types {phrase}: use labels.{phrase}"
+            assert phrase not in text, f"{template.name} types {phrase}: use the labels file"
 
 
 def test_design_tokens_derive_the_type_area(small_book):
