@@ -9,7 +9,7 @@ DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 poppler-utils qpdf
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup
+.PHONY: all catalogue test clean debs setup isbn
 
 all: catalogue
 
@@ -44,3 +44,7 @@ debs:
 
 clean:
 	rm -rf build .pytest_cache
+
+# Set the ISBN and re-stamp the built PDFs without laying the book out again: make isbn ISBN=978-…
+isbn: setup
+	$(PY) -m typeset isbn --set "$(ISBN)"

@@ -1,5 +1,6 @@
 """Fixtures: the real catalogue built once per session, and small books made in tmp_path."""
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -10,6 +11,8 @@ import yaml
 from typeset.build import build
 
 PROJECT = Path(__file__).resolve().parent.parent
+# As `make` does: dates from a fixed epoch, so builds are reproducible.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1609459200")
 CATALOGUE = PROJECT / "catalogue"
 
 

@@ -1,9 +1,16 @@
-"""The command line: `python -m typeset build [--catalogue DIR] [--out DIR] [--strict]`."""
+"""The command line.
+
+    python -m typeset build [--catalogue DIR] [--out DIR] [--strict]
+    python -m typeset isbn --set 978-…   (re-stamp the built PDFs, no new layout)
+"""
 
 import argparse
+import re
 import sys
+import time
 from pathlib import Path
 
+from . import content, isbn, postprocess
 from .build import build
 from .errors import BuildError, ContentError
 
@@ -20,8 +27,15 @@ def main(argv=None):
                            help="output folder (default: build/)")
     build_cmd.add_argument("--strict", action="store_true",
                            help="fail on any error finding: folio drift, WeasyPrint warnings")
+    isbn_cmd = commands.add_parser("isbn", help="set the ISBN and re-stamp the built PDFs")
+    isbn_cmd.add_argument("--set", dest="number", required=True, help="the ISBN, e.g. 978-…")
+    for command in (isbn_cmd,):
+        command.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue")
+        command.add_argument("--out", type=Path, default=PROJECT / "build")
     args = parser.parse_args(argv)
     try:
+        if args.command == "isbn":
+            return set_isbn(args.catalogue, args.out, args.number)
         result = build(args.catalogue, args.out, strict=args.strict)
     except (ContentError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -35,4 +49,26 @@ def main(argv=None):
     errors = sum(f.level == "error" for f in result.findings)
     warnings = len(result.findings) - errors
     print(f"built in {result.seconds:.1f} s — {errors} errors, {warnings} warnings")
+    return 0
+
+
+def set_isbn(catalogue, out, number):
+    """Write the ISBN into book.yaml and stamp it onto the PDFs of the last build."""
+    start = time.perf_counter()
+    try:
+        new = isbn.parse(number)
+    except isbn.IsbnError as error:
+        raise ContentError(catalogue / "book.yaml", 0, f"isbn: {error}", "give a valid ISBN")
+    book_yaml = catalogue / "book.yaml"
+    text = book_yaml.read_text(encoding="utf-8")
+    line = f"isbn: {new.hyphenated}"
+    text, found = re.subn(r"(?m)^isbn:.*$", line, text)
+    if not found:
+        text = text.rstrip("\n") + f"\n{line}\n"
+    book = content.load(catalogue)
+    paths = postprocess.restamp(content.replace_isbn(book, new), out)
+    book_yaml.write_text(text, encoding="utf-8")
+    for edition, path in paths.items():
+        print(f"{edition:>7}: {path} stamped with ISBN {new.hyphenated}")
+    print(f"re-stamped in {time.perf_counter() - start:.2f} s")
     return 0

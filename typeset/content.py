@@ -4,12 +4,13 @@ Nothing is rendered from content that does not validate: every problem is a Cont
 naming the file, the line and the fix.
 """
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import yamlsource
+from . import isbn, yamlsource
 from .errors import ContentError
 from .yamlsource import Mapping, Sequence
 
@@ -65,6 +66,7 @@ class Book:
     language: str
     locale: str
     organisers: list
+    isbn: object              # isbn.Isbn, or None until the publisher assigns one
     design: dict
     labels: dict
     chapters: list = field(default_factory=list)
@@ -80,6 +82,11 @@ class Book:
         """Every image path the content asks for, in reading order."""
         for block in self.blocks():
             yield from _images_of(block.fields)
+
+
+def replace_isbn(book, number):
+    """The same book with another ISBN."""
+    return dataclasses.replace(book, isbn=number)
 
 
 def _images_of(value):
@@ -143,6 +150,14 @@ def image(value, where):
     if path.suffix.lower() not in {".jpg", ".jpeg", ".png", ".svg"}:
         where.fail(f"`{value}` is not a JPEG, PNG or SVG file name", "use .jpg, .png or .svg")
     return value
+
+
+def isbn_number(value, where):
+    try:
+        return isbn.parse(text(value, where))
+    except isbn.IsbnError as error:
+        where.fail(str(error), "copy the ISBN from the publisher's assignment; "
+                   "`python -m typeset isbn --set …` replaces it")
 
 
 def integer(value, where):
@@ -263,8 +278,7 @@ KINDS = {
                    "contacts": optional(lines), "caption": optional(text),
                    "image": optional(image)},
     "colophon": {"title": required(text), "subtitle": optional(text), "year": optional(text),
-                 "credits": optional(records({"role": required(text), "text": required(text)})),
-                 "isbn": optional(str, "")},
+                 "credits": optional(records({"role": required(text), "text": required(text)}))},
     "pagebreak": {"side": optional(choice("page", "left", "right"), "page")},
 }
 SHORTHAND = {kind for kind, spec in KINDS.items()
@@ -283,10 +297,7 @@ def _check_fields(value, spec, where):
             where.at(str(name), line).fail(
                 "unknown field",
                 f"did you mean `{guess}`?" if guess else f"known fields: {', '.join(spec)}")
-        if spec[name].check is str:
-            result[name] = "" if item is None else str(item)
-        else:
-            result[name] = spec[name].check(item, where.at(name, line))
+        result[name] = spec[name].check(item, where.at(name, line))
     for name, f in spec.items():
         if name not in result:
             if f.required:
@@ -406,7 +417,8 @@ def chapter(path, plan, ids):
 BOOK_FIELDS = {"slug": required(text), "title": required(text), "subtitle": optional(text, ""),
                "year": optional(text, ""), "language": optional(text, "zh-Hant"),
                "locale": optional(text, "zh-Hant"), "organisers": optional(lines, []),
-               "images": optional(text, "../images"), "design": required(lambda v, w: v),
+               "images": optional(text, "../images"), "isbn": optional(isbn_number),
+               "design": required(lambda v, w: v),
                "chapters": required(lambda v, w: v)}
 
 
@@ -459,7 +471,7 @@ def load(catalogue):
                            "use a folder beside the catalogue, such as ../images")
     book = Book(catalogue=catalogue, images=images, slug=meta["slug"], title=meta["title"],
                 subtitle=meta["subtitle"], year=meta["year"], language=meta["language"],
-                locale=meta["locale"], organisers=meta["organisers"],
+                locale=meta["locale"], organisers=meta["organisers"], isbn=meta["isbn"],
                 design=_design(data["design"], book_path, data.line_of("design")),
                 labels=_labels(catalogue))
     plans = _chapter_plan(data["chapters"], book_path)

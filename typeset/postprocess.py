@@ -2,17 +2,27 @@
 
 The outline (chapter → section) and the page labels come from the content and the layout
 manifest, so the viewer's page box shows the printed folio ("01") and the bookmarks open the
-pages the contents page prints. Every edition is written to a temporary file first and renamed
-only when all editions are ready: a failed build leaves the last good PDFs in place.
+pages the contents page prints. The ISBN and its barcode are stamped onto the colophon here,
+from the laid-out PDF kept in build/.cache, so a new ISBN never re-lays out the book. Dates and
+the document ID are deterministic (SOURCE_DATE_EPOCH): two builds of the same content are the
+same bytes. Every edition is written to a temporary file first and renamed only when all
+editions are ready: a failed build leaves the last good PDFs in place.
 """
 
+import datetime
+import hashlib
 import io
 import os
 import tempfile
+import time
 from pathlib import Path
 
+import jinja2
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
+
+from . import render
+from .errors import BuildError
 
 EDITIONS = ("print", "screen")
 
@@ -20,23 +30,44 @@ EDITIONS = ("print", "screen")
 def postprocess(book, rendered, out_dir):
     """Stage 5: write build/<slug>-print.pdf and build/<slug>-screen.pdf; return their paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pdf = rendered.document.write_pdf()
-    finished = {edition: finish(pdf, book, rendered.manifest, edition) for edition in EDITIONS}
+    laid_out = rendered.document.write_pdf()
+    paths = publish_editions(book, laid_out, rendered.manifest, out_dir)
+    save_layout(out_dir, book.slug, laid_out, rendered.manifest)
+    return paths
+
+
+def restamp(book, out_dir):
+    """Stamp the current ISBN onto the last build's layout, without laying the book out again."""
+    laid_out, manifest = load_layout(Path(out_dir), book.slug)
+    return publish_editions(book, laid_out, manifest, Path(out_dir))
+
+
+def publish_editions(book, laid_out, manifest, out_dir):
+    stamp = PdfReader(io.BytesIO(render.stamp(book)))
+    finished = {edition: finish(laid_out, book, manifest, edition, stamp)
+                for edition in EDITIONS}
     return publish(finished, out_dir, book.slug)
 
 
-def finish(pdf, book, manifest, edition):
-    """One edition's bytes: the laid-out PDF with outline, page labels and metadata."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+def finish(laid_out, book, manifest, edition, stamp):
+    """One edition's bytes: the laid-out PDF with ISBN stamp, outline, labels and metadata."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(laid_out)))
+    if manifest.colophon is not None:
+        stamp_colophon(writer, manifest.colophon, stamp)
     if edition == "screen":
         trim_to_page(writer)
     add_page_labels(writer, manifest)
     add_outline(writer, manifest)
-    add_metadata(writer, book)
+    add_metadata(writer, book, edition, hashlib.md5(laid_out).digest())
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def stamp_colophon(writer, page_index, stamp):
+    """Merge the stamp page of the colophon's side (right pages are even indexes) onto it."""
+    side = 0 if page_index % 2 == 0 else 1
+    writer.pages[page_index].merge_page(stamp.pages[side])
 
 
 def trim_to_page(writer):
@@ -79,29 +110,51 @@ def add_outline(writer, manifest):
             writer.add_outline_item(title=entry.title, page_number=entry.page, parent=parent)
 
 
-def add_metadata(writer, book):
-    writer.add_metadata({
-        "/Title": f"{book.title}——{book.subtitle}" if book.subtitle else book.title,
+def build_date():
+    """The build's date: SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now."""
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+
+
+def add_metadata(writer, book, edition, layout_digest):
+    """Document info and XMP that agree: title, subtitle, organisers, language, ISBN, dates;
+    a document ID derived from the content, not from the clock."""
+    date = build_date()
+    title = f"{book.title}——{book.subtitle}" if book.subtitle else book.title
+    info = {
+        "/Title": title,
         "/Subject": book.subtitle,
         "/Author": "、".join(book.organisers),
         "/Creator": "typeset (WeasyPrint, pypdf)",
-    })
+        "/Producer": "typeset (WeasyPrint, pypdf)",
+        "/CreationDate": date.strftime("D:%Y%m%d%H%M%SZ"),
+        "/ModDate": date.strftime("D:%Y%m%d%H%M%SZ"),
+    }
+    if book.isbn:
+        info["/ISBN"] = book.isbn.hyphenated
+    writer.add_metadata(info)
+    xmp = _xmp_template().render(book=book, title=title, date=date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                 edition=edition, producer=info["/Producer"])
+    writer.xmp_metadata = xmp.encode("utf-8")
     writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
     writer.page_mode = "/UseOutlines"
+    identity = hashlib.md5(layout_digest + edition.encode() + (
+        book.isbn.digits.encode() if book.isbn else b"")).digest()
+    writer._ID = ArrayObject([ByteStringObject(identity), ByteStringObject(identity)])
+
+
+def _xmp_template():
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(render.TEMPLATES), autoescape=True)
+    return env.get_template("xmp.xml.j2")
 
 
 def publish(finished, out_dir, slug):
     """Write every edition to a temporary file, then rename them all into place."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     temporary = {}
     try:
         for edition, data in finished.items():
-            handle, name = tempfile.mkstemp(prefix=f".{slug}-{edition}.", suffix=".pdf.tmp",
-                                            dir=out_dir)
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            temporary[edition] = Path(name)
+            temporary[edition] = _write_temporary(out_dir, f"{slug}-{edition}", data)
         paths = {}
         for edition, name in temporary.items():
             paths[edition] = out_dir / f"{slug}-{edition}.pdf"
@@ -110,3 +163,32 @@ def publish(finished, out_dir, slug):
     finally:
         for name in temporary.values():
             name.unlink(missing_ok=True)
+
+
+def _write_temporary(folder, stem, data):
+    handle, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    return Path(name)
+
+
+def save_layout(out_dir, slug, laid_out, manifest):
+    """Keep the laid-out PDF and its manifest, so the ISBN can be re-stamped without layout."""
+    cache = out_dir / ".cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    for name, data in ((f"{slug}-layout.pdf", laid_out),
+                       (f"{slug}-manifest.json", manifest.to_json().encode("utf-8"))):
+        os.replace(_write_temporary(cache, name, data), cache / name)
+
+
+def load_layout(out_dir, slug):
+    cache = out_dir / ".cache"
+    try:
+        laid_out = (cache / f"{slug}-layout.pdf").read_bytes()
+        manifest = render.Manifest.from_json(
+            (cache / f"{slug}-manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(f"no laid-out book in {cache}: build the book first (make)")
+    return laid_out, manifest

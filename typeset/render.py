@@ -4,16 +4,18 @@ Returns the laid-out document and a layout manifest: where each chapter and sect
 (physical page and printed folio), which the post-process and the checks read.
 """
 
+import base64
+import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from . import typography
+from . import isbn, typography
 from .content import KINDS
 from .errors import BuildError
 from .fetch import ContainedFetcher
@@ -47,11 +49,21 @@ class Manifest:
     page_count: int
     entries: list
     missing_images: list = field(default_factory=list)
+    colophon: int | None = None   # the page the ISBN is stamped on
 
     def folio(self, page):
         """The printed folio of a physical page (0-based); front matter has none."""
         number = page + 1 - self.front_pages
         return number if number >= 1 else None
+
+    def to_json(self):
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        data["entries"] = [Entry(**entry) for entry in data["entries"]]
+        return cls(**data)
 
 
 @dataclass
@@ -146,12 +158,15 @@ def environment():
 
 def html(book, images, front_pages):
     """The whole book as one HTML document, and the stylesheet of its design tokens."""
-    env = environment()
-    tokens = env.get_template("tokens.css.j2").render(
-        tokens=design_tokens(book), first_page_number=1 - front_pages)
-    document = env.get_template("book.html.j2").render(
+    document = environment().get_template("book.html.j2").render(
         book=book, labels=book.labels, images=images)
-    return document, tokens
+    return document, tokens_css(book, first_page_number=1 - front_pages)
+
+
+def tokens_css(book, first_page_number):
+    """The design tokens stylesheet; the first page's number puts folio 01 after the front."""
+    return environment().get_template("tokens.css.j2").render(
+        tokens=design_tokens(book), first_page_number=first_page_number)
 
 
 def stylesheets():
@@ -183,8 +198,28 @@ def render(book):
     raise BuildError(f"the front matter did not settle at {front_pages} pages")
 
 
+def stamp(book):
+    """The ISBN stamp as PDF bytes: a right and a left colophon page with the ISBN box only."""
+    env = environment()
+    barcode = ""
+    if book.isbn:
+        svg = isbn.barcode_svg(book.isbn).encode("utf-8")
+        barcode = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    source = env.get_template("stamp.html.j2").render(book=book, labels=book.labels,
+                                                        barcode=barcode)
+    document, warnings = _weasyprint(book, source, tokens_css(book, first_page_number=1))
+    if warnings:
+        raise BuildError("the ISBN stamp: " + "; ".join(warnings))
+    return document.write_pdf()
+
+
 def _layout(book, images, front_pages):
     source, tokens = html(book, images, front_pages)
+    return _weasyprint(book, source, tokens)
+
+
+def _weasyprint(book, source, tokens):
+    """Lay out an HTML document with the book's stylesheets, reading only the book's files."""
     fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images])
     fonts = FontConfiguration()
     collect = _Collect()
@@ -221,7 +256,7 @@ def _manifest(book, document, front_pages, images):
         for section in chapter.sections:
             add(section, 2, f"{section.number}{section.title}")
     missing = [path for path, url in images.items() if url is None]
-    return Manifest(front_pages, len(document.pages), entries, missing)
+    return Manifest(front_pages, len(document.pages), entries, missing, anchors.get("colophon"))
 
 
 def kinds_without_template():
