@@ -19,9 +19,9 @@ CATALOGUE = PROJECT / "catalogue"
 @pytest.fixture(scope="session")
 def catalogue_build(tmp_path_factory):
     """The real catalogue, built once, strictly (a WeasyPrint warning or a folio drift fails
-    it); many tests read its PDFs."""
+    it), padded to the binding as `make` does; many tests read its PDFs."""
     out = tmp_path_factory.mktemp("build")
-    return build(CATALOGUE, out, strict=True, report=lambda line: None)
+    return build(CATALOGUE, out, strict=True, pad=True, report=lambda line: None)
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +85,9 @@ class SmallBook:
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
         return path
 
-    def build(self, strict=True):
-        """Build strictly: in tests, a WeasyPrint warning is a failure."""
-        return build(self.catalogue, self.out, strict=strict, report=lambda line: None)
+    def build(self, strict=True, pad=True):
+        """Build strictly (in tests, a WeasyPrint warning is a failure), padded as make does."""
+        return build(self.catalogue, self.out, strict=strict, pad=pad, report=lambda line: None)
 
 
 @pytest.fixture

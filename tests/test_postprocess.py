@@ -44,11 +44,13 @@ def test_screen_edition_is_trimmed_print_edition_has_bleed(small_book):
     print_page = PdfReader(result.paths["print"]).pages[5]
     screen_page = PdfReader(result.paths["screen"]).pages[5]
     bleed = 3 * 72 / 25.4
-    trim, media = print_page.trimbox, print_page.mediabox
-    for side in ("left", "bottom"):
-        assert float(getattr(trim, side) - getattr(media, side)) == pytest.approx(bleed, abs=0.01)
-    for side in ("right", "top"):
-        assert float(getattr(media, side) - getattr(trim, side)) == pytest.approx(bleed, abs=0.01)
+    trim, bleed_box, media = print_page.trimbox, print_page.bleedbox, print_page.mediabox
+    slug = (3 + 5 + 2) * 72 / 25.4  # marks offset + length + 2 mm
+    for outer, size in ((bleed_box, bleed), (media, slug)):
+        for side in ("left", "bottom"):
+            assert float(getattr(trim, side) - getattr(outer, side)) == pytest.approx(size, abs=0.01)
+        for side in ("right", "top"):
+            assert float(getattr(outer, side) - getattr(trim, side)) == pytest.approx(size, abs=0.01)
     assert screen_page.mediabox == screen_page.trimbox
 
 

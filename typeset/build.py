@@ -4,7 +4,7 @@
     2 fonts        Book → Book, every character checked against its fonts (no tofu)
     3 render       Book → laid-out document + layout manifest
     4 preflight    Book + layout → findings (errors stop a --strict build)
-    5 postprocess  layout → build/<slug>-print.pdf, build/<slug>-screen.pdf
+    5 postprocess  layout → build/<slug>-print.pdf, -screen.pdf, -cover.pdf, -imposed.pdf
 """
 
 import time
@@ -25,7 +25,7 @@ class Result:
     seconds: float
 
 
-def build(catalogue, out, strict=False, report=print):
+def build(catalogue, out, strict=False, pad=False, report=print):
     """Build every edition of the book in `catalogue` into `out`."""
     start = time.perf_counter()
     with stage(1, report):
@@ -33,7 +33,7 @@ def build(catalogue, out, strict=False, report=print):
     with stage(2, report):
         book = fonts.check_coverage(book)
     with stage(3, report):
-        rendered = render.render(book)
+        rendered = render.render(book, pad)
     with stage(4, report):
         findings = preflight.preflight(book, rendered)
         stopping = preflight.failures(findings, strict)

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from . import content, isbn, postprocess
 from .build import build
 from .errors import BuildError, ContentError
@@ -27,6 +29,8 @@ def main(argv=None):
                            help="output folder (default: build/)")
     build_cmd.add_argument("--strict", action="store_true",
                            help="fail on any error finding: folio drift, WeasyPrint warnings")
+    build_cmd.add_argument("--pad", action="store_true",
+                           help="add blank pages at the end until the count fits the binding")
     isbn_cmd = commands.add_parser("isbn", help="set the ISBN and re-stamp the built PDFs")
     isbn_cmd.add_argument("--set", dest="number", required=True, help="the ISBN, e.g. 978-…")
     for command in (isbn_cmd,):
@@ -36,16 +40,16 @@ def main(argv=None):
     try:
         if args.command == "isbn":
             return set_isbn(args.catalogue, args.out, args.number)
-        result = build(args.catalogue, args.out, strict=args.strict)
+        result = build(args.catalogue, args.out, strict=args.strict, pad=args.pad)
     except (ContentError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     for finding in result.findings:
         print(finding, file=sys.stderr)
-    pages = result.manifest.page_count
     for edition, path in result.paths.items():
-        size = path.stat().st_size / 1e6
-        print(f"{edition:>7}: {path} ({pages} pages, {size:.1f} MB)")
+        pages = len(PdfReader(path).pages)
+        print(f"{edition:>8}: {path} ({pages} page{'s' if pages > 1 else ''}, "
+              f"{path.stat().st_size / 1e6:.1f} MB)")
     errors = sum(f.level == "error" for f in result.findings)
     warnings = len(result.findings) - errors
     print(f"built in {result.seconds:.1f} s — {errors} errors, {warnings} warnings")

@@ -68,6 +68,7 @@ class Book:
     organisers: list
     isbn: object              # isbn.Isbn, or None until the publisher assigns one
     design: dict
+    production: dict
     labels: dict
     chapters: list = field(default_factory=list)
 
@@ -418,8 +419,28 @@ BOOK_FIELDS = {"slug": required(text), "title": required(text), "subtitle": opti
                "year": optional(text, ""), "language": optional(text, "zh-Hant"),
                "locale": optional(text, "zh-Hant"), "organisers": optional(lines, []),
                "images": optional(text, "../images"), "isbn": optional(isbn_number),
-               "design": required(lambda v, w: v),
+               "design": required(lambda v, w: v), "production": optional(lambda v, w: v),
                "chapters": required(lambda v, w: v)}
+
+
+def length(value, where):
+    value = text(value, where)
+    if not re.fullmatch(r"[0-9]*\.?[0-9]+(mm|cm|in|pt)", value):
+        where.fail(f"`{value}` is not a length", "write it with its unit, such as 3mm or 0.1mm")
+    return value
+
+
+# Production tokens: how the book is printed, bound and published.
+PRODUCTION = {
+    "binding": optional(choice("saddle-stitch", "perfect"), "saddle-stitch"),
+    "signature": optional(integer, 16),           # pages per folded sheet (perfect binding)
+    "caliper": optional(length, "0.1mm"),         # paper thickness per leaf: the spine width
+    "marks_offset": optional(length, "3mm"),      # crop marks start this far from the trim
+    "marks_length": optional(length, "5mm"),
+    "output_profile": optional(text, "/usr/share/color/icc/ghostscript/default_cmyk.icc"),
+    "print_dpi": optional(integer, 300),          # photos below this warn in preflight
+    "screen_dpi": optional(integer, 150),         # photos are downsampled to this on screen
+}
 
 
 def _chapter_plan(chapters, path):
@@ -473,6 +494,9 @@ def load(catalogue):
                 subtitle=meta["subtitle"], year=meta["year"], language=meta["language"],
                 locale=meta["locale"], organisers=meta["organisers"], isbn=meta["isbn"],
                 design=_design(data["design"], book_path, data.line_of("design")),
+                production=_check_fields(data.get("production") or Mapping(), PRODUCTION,
+                                         Where(book_path, data.line_of("production"),
+                                               "production")),
                 labels=_labels(catalogue))
     plans = _chapter_plan(data["chapters"], book_path)
     listed = set()

@@ -14,9 +14,10 @@ class ContainedFetcher(URLFetcher):
     logs a failed fetch and goes on.
     """
 
-    def __init__(self, roots):
+    def __init__(self, roots, files=()):
         super().__init__(allowed_protocols={"file", "data"})
         self.roots = [Path(root).resolve() for root in roots]
+        self.files = {Path(file).resolve() for file in files}
         self.refused = []
 
     def fetch(self, url, headers=None):
@@ -26,7 +27,7 @@ class ContainedFetcher(URLFetcher):
         if parts.scheme != "file":
             return self._refuse(url, "only files inside the book's folders may be used")
         path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
+        if path not in self.files and not any(path.is_relative_to(root) for root in self.roots):
             return self._refuse(url, "the file is outside the book's folders")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})

@@ -21,18 +21,24 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-from . import render
+from . import images, press, render
 from .errors import BuildError
 
-EDITIONS = ("print", "screen")
+# Each edition is written from the same layout with its own PDF variant: PDF/X-4 for the press
+# (output intent, TrimBox and BleedBox), PDF/UA-1 for the screen (tagged: WeasyPrint 70 writes
+# the structure tree for it; its PDF/A-3u writes none).
+EDITIONS = {"print": "pdf/x-4", "screen": "pdf/ua-1"}
 
 
 def postprocess(book, rendered, out_dir):
-    """Stage 5: write build/<slug>-print.pdf and build/<slug>-screen.pdf; return their paths."""
+    """Stage 5: write the print and screen editions, the cover and, for saddle stitch, the
+    imposed sheets into `out_dir`; return their paths."""
     out_dir = Path(out_dir)
-    laid_out = rendered.document.write_pdf()
-    paths = publish_editions(book, laid_out, rendered.manifest, out_dir)
-    save_layout(out_dir, book.slug, laid_out, rendered.manifest)
+    laid_out = {edition: rendered.document.write_pdf(pdf_variant=variant)
+                for edition, variant in EDITIONS.items()}
+    manifest = rendered.manifest
+    paths = publish_editions(book, laid_out, manifest, out_dir)
+    save_layout(out_dir, book.slug, laid_out, manifest)
     return paths
 
 
@@ -44,24 +50,49 @@ def restamp(book, out_dir):
 
 def publish_editions(book, laid_out, manifest, out_dir):
     stamp = PdfReader(io.BytesIO(render.stamp(book)))
-    finished = {edition: finish(laid_out, book, manifest, edition, stamp)
+    finished = {edition: finish(laid_out[edition], book, manifest, edition, stamp, out_dir)
                 for edition in EDITIONS}
+    pages = manifest.page_count + manifest.padding
+    finished["cover"] = finish_cover(render.cover(book, pages), book)
+    if book.production["binding"] == "saddle-stitch" and pages % 4 == 0:
+        imposed = PdfWriter(clone_from=PdfReader(io.BytesIO(press.impose(finished["print"]))))
+        add_metadata(imposed, book, "imposed")
+        finished["imposed"] = _bytes(imposed)
     return publish(finished, out_dir, book.slug)
 
 
-def finish(laid_out, book, manifest, edition, stamp):
-    """One edition's bytes: the laid-out PDF with ISBN stamp, outline, labels and metadata."""
+def finish(laid_out, book, manifest, edition, stamp, out_dir):
+    """One edition's bytes: the laid-out PDF with ISBN stamp, outline, labels and metadata;
+    marks and slug for the press, trimmed pages and screen-sized photos for the screen."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(laid_out)))
-    if manifest.colophon is not None:
-        stamp_colophon(writer, manifest.colophon, stamp)
-    if edition == "screen":
+    if manifest.padding:
+        press.pad(writer, manifest.padding, manifest.padding_at)
+    if manifest.stamp_page is not None:
+        stamp_colophon(writer, manifest.stamp_page, stamp)
+    if edition == "print":
+        press.add_marks(writer, book.production)
+    else:
         trim_to_page(writer)
+        images.downsample(writer, book, out_dir / ".cache" / "screen-images")
+        if "/OutputIntents" in writer._root_object:
+            del writer._root_object["/OutputIntents"]
     add_page_labels(writer, manifest)
     add_outline(writer, manifest)
-    add_metadata(writer, book, edition, hashlib.md5(laid_out).digest())
+    add_metadata(writer, book, edition)
+    return _bytes(writer)
+
+
+def _bytes(writer):
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def finish_cover(cover, book):
+    """The cover as WeasyPrint wrote it, with the book's deterministic metadata."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(cover)))
+    add_metadata(writer, book, "cover")
+    return _bytes(writer)
 
 
 def stamp_colophon(writer, page_index, stamp):
@@ -85,10 +116,10 @@ def page_labels(manifest):
     ranges = []
     if manifest.front_pages:
         ranges.append((0, "/r", None, 1))
-    first = manifest.front_pages
-    if manifest.page_count > first:
+    first, count = manifest.front_pages, manifest.page_count + manifest.padding
+    if count > first:
         ranges.append((first, "/D", "0", 1))
-    if manifest.page_count > first + 9:
+    if count > first + 9:
         ranges.append((first + 9, "/D", None, 10))
     return ranges
 
@@ -96,7 +127,7 @@ def page_labels(manifest):
 def add_page_labels(writer, manifest):
     ranges = page_labels(manifest)
     for i, (start_page, style, prefix, start) in enumerate(ranges):
-        end_page = ranges[i + 1][0] - 1 if i + 1 < len(ranges) else manifest.page_count - 1
+        end_page = ranges[i + 1][0] - 1 if i + 1 < len(ranges) else len(writer.pages) - 1
         writer.set_page_label(start_page, end_page, style=style, prefix=prefix, start=start)
 
 
@@ -116,9 +147,10 @@ def build_date():
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
 
 
-def add_metadata(writer, book, edition, layout_digest):
+def add_metadata(writer, book, edition):
     """Document info and XMP that agree: title, subtitle, organisers, language, ISBN, dates;
-    a document ID derived from the content, not from the clock."""
+    a document ID derived from the pages' ink, not from the clock (WeasyPrint's PDF/X and
+    PDF/UA variants stamp the current time into the file, so its bytes cannot be the key)."""
     date = build_date()
     title = f"{book.title}——{book.subtitle}" if book.subtitle else book.title
     info = {
@@ -134,12 +166,16 @@ def add_metadata(writer, book, edition, layout_digest):
         info["/ISBN"] = book.isbn.hyphenated
     writer.add_metadata(info)
     xmp = _xmp_template().render(book=book, title=title, date=date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                 edition=edition, producer=info["/Producer"])
+                                 variant=EDITIONS.get(edition, "pdf/x-4"),
+                                 producer=info["/Producer"])
     writer.xmp_metadata = xmp.encode("utf-8")
     writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
     writer.page_mode = "/UseOutlines"
-    identity = hashlib.md5(layout_digest + edition.encode() + (
-        book.isbn.digits.encode() if book.isbn else b"")).digest()
+    ink = hashlib.md5(edition.encode() + (book.isbn.digits.encode() if book.isbn else b""))
+    for page in writer.pages:
+        contents = page.get_contents()
+        ink.update(contents.get_data() if contents is not None else b"")
+    identity = ink.digest()
     writer._ID = ArrayObject([ByteStringObject(identity), ByteStringObject(identity)])
 
 
@@ -178,15 +214,17 @@ def save_layout(out_dir, slug, laid_out, manifest):
     """Keep the laid-out PDF and its manifest, so the ISBN can be re-stamped without layout."""
     cache = out_dir / ".cache"
     cache.mkdir(parents=True, exist_ok=True)
-    for name, data in ((f"{slug}-layout.pdf", laid_out),
-                       (f"{slug}-manifest.json", manifest.to_json().encode("utf-8"))):
+    files = {f"{slug}-{edition}-layout.pdf": data for edition, data in laid_out.items()}
+    files[f"{slug}-manifest.json"] = manifest.to_json().encode("utf-8")
+    for name, data in files.items():
         os.replace(_write_temporary(cache, name, data), cache / name)
 
 
 def load_layout(out_dir, slug):
     cache = out_dir / ".cache"
     try:
-        laid_out = (cache / f"{slug}-layout.pdf").read_bytes()
+        laid_out = {edition: (cache / f"{slug}-{edition}-layout.pdf").read_bytes()
+                    for edition in EDITIONS}
         manifest = render.Manifest.from_json(
             (cache / f"{slug}-manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -6,6 +6,8 @@ the build before the PDFs are written, so the last good PDFs stay in place.
 
 from dataclasses import dataclass
 
+from . import images, press
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -19,9 +21,39 @@ class Finding:
 
 
 def preflight(book, rendered):
-    """Stage 4: the folio plan against the layout, missing photos, WeasyPrint's warnings."""
-    return [*folio_plan(book, rendered.manifest), *missing_images(book, rendered.manifest),
+    """Stage 4: the folio plan and the binding against the layout, photos missing or below the
+    print resolution, WeasyPrint's warnings."""
+    return [*folio_plan(book, rendered.manifest), *binding(book, rendered.manifest),
+            *missing_images(book, rendered.manifest), *low_resolution(book, rendered),
             *layout_warnings(rendered.warnings)]
+
+
+def binding(book, manifest):
+    """The page count must fit the binding; --pad adds the blank pages it needs."""
+    missing = press.pages_to_add(manifest.page_count + manifest.padding, book.production)
+    if not missing:
+        return []
+    rule = press.binding_rule(book.production)
+    remove = (manifest.page_count % 4) if book.production["binding"] == "saddle-stitch" else 1
+    return [Finding("error", "binding", "book.yaml",
+                    f"{manifest.page_count} pages: the count must be {rule} — add {missing} "
+                    f"page{'s' if missing > 1 else ''} (build with --pad for blank pages before the "
+                    f"colophon) or remove {remove}")]
+
+
+def low_resolution(book, rendered):
+    """Photos whose pixels at their placed size fall below the print resolution token."""
+    wanted = book.production["print_dpi"]
+    findings = []
+    for page, path, pixels, inches in images.placed(rendered.document):
+        dpi = images.effective_dpi(pixels, inches)
+        if dpi < wanted:
+            folio = rendered.manifest.folio(page)
+            findings.append(Finding(
+                "warning", "low-resolution", f"folio {folio:02d}" if folio else f"page {page + 1}",
+                f"{path.name} is {dpi:.0f} dpi at its placed size ({pixels[0]}×{pixels[1]} px "
+                f"over {inches * 25.4:.0f} mm), below {wanted} dpi — supply a larger file"))
+    return findings
 
 
 def folio_plan(book, manifest):

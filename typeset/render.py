@@ -15,7 +15,7 @@ import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from . import isbn, typography
+from . import isbn, press, typography
 from .content import KINDS
 from .errors import BuildError
 from .fetch import ContainedFetcher
@@ -50,6 +50,22 @@ class Manifest:
     entries: list
     missing_images: list = field(default_factory=list)
     colophon: int | None = None   # the page the ISBN is stamped on
+    padding: int = 0              # blank pages added for the binding (--pad)
+
+    @property
+    def padding_at(self):
+        """Where the blank pages go: before the colophon when it closes the book, else at
+        the end."""
+        if self.colophon == self.page_count - 1:
+            return self.colophon
+        return self.page_count
+
+    @property
+    def stamp_page(self):
+        """The colophon's page once the padding is in."""
+        if self.colophon is None:
+            return None
+        return self.colophon + (self.padding if self.padding_at <= self.colophon else 0)
 
     def folio(self, page):
         """The printed folio of a physical page (0-based); front matter has none."""
@@ -163,10 +179,15 @@ def html(book, images, front_pages):
     return document, tokens_css(book, first_page_number=1 - front_pages)
 
 
-def tokens_css(book, first_page_number):
+def tokens_css(book, first_page_number, extra=None):
     """The design tokens stylesheet; the first page's number puts folio 01 after the front."""
+    profile = Path(book.production["output_profile"])
+    if not profile.is_file():
+        raise BuildError(f"the output profile {profile} is missing — `make` installs it "
+                         "(Debian libgs-common), or set production.output_profile in book.yaml")
     return environment().get_template("tokens.css.j2").render(
-        tokens=design_tokens(book), first_page_number=first_page_number)
+        tokens={**design_tokens(book), **(extra or {})}, first_page_number=first_page_number,
+        output_profile=profile.resolve().as_uri())
 
 
 def stylesheets():
@@ -184,8 +205,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render(book):
-    """Stage 3: lay out the book; the contents' page numbers come from the layout itself."""
+def render(book, pad=False):
+    """Stage 3: lay out the book; the contents' page numbers come from the layout itself.
+    With `pad`, the manifest plans the blank pages the binding needs."""
     images = image_sources(book)
     front_pages = FRONT_PAGES_GUESS
     for _ in range(2):
@@ -193,24 +215,48 @@ def render(book):
         manifest = _manifest(book, document, front_pages, images)
         first = manifest.entries[0].page if manifest.entries else front_pages
         if first == front_pages:
+            if pad:
+                manifest.padding = press.pages_to_add(manifest.page_count, book.production)
             return Rendered(document, manifest, warnings)
         front_pages = first
     raise BuildError(f"the front matter did not settle at {front_pages} pages")
 
 
+def barcode_url(book):
+    if not book.isbn:
+        return ""
+    svg = isbn.barcode_svg(book.isbn).encode("utf-8")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
 def stamp(book):
     """The ISBN stamp as PDF bytes: a right and a left colophon page with the ISBN box only."""
-    env = environment()
-    barcode = ""
-    if book.isbn:
-        svg = isbn.barcode_svg(book.isbn).encode("utf-8")
-        barcode = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-    source = env.get_template("stamp.html.j2").render(book=book, labels=book.labels,
-                                                        barcode=barcode)
+    source = environment().get_template("stamp.html.j2").render(
+        book=book, labels=book.labels, barcode=barcode_url(book))
     document, warnings = _weasyprint(book, source, tokens_css(book, first_page_number=1))
     if warnings:
         raise BuildError("the ISBN stamp: " + "; ".join(warnings))
     return document.write_pdf()
+
+
+def spine_width_mm(book, pages):
+    """The spine: one caliper per leaf (two pages)."""
+    return pages / 2 * to_mm(book.production["caliper"])
+
+
+def cover(book, pages):
+    """The cover spread as PDF bytes (PDF/X-4, like the print edition): back, spine, front."""
+    spine = spine_width_mm(book, pages)
+    width = 2 * to_mm(book.design["trim_width"]) + spine
+    source = environment().get_template("cover.html.j2").render(
+        book=book, labels=book.labels, barcode=barcode_url(book),
+        spine_text=book.production["binding"] == "perfect" and spine >= 4)
+    tokens = tokens_css(book, first_page_number=1, extra={
+        "spine": f"{spine:.3f}mm", "cover-width": f"{width:.3f}mm"})
+    document, warnings = _weasyprint(book, source, tokens, [STYLES / "cover.css"])
+    if warnings:
+        raise BuildError("the cover: " + "; ".join(warnings))
+    return document.write_pdf(pdf_variant="pdf/x-4")
 
 
 def _layout(book, images, front_pages):
@@ -218,18 +264,22 @@ def _layout(book, images, front_pages):
     return _weasyprint(book, source, tokens)
 
 
-def _weasyprint(book, source, tokens):
+def _weasyprint(book, source, tokens, sheets=None):
     """Lay out an HTML document with the book's stylesheets, reading only the book's files."""
-    fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images])
+    fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images],
+                               files=[book.production["output_profile"]])
     fonts = FontConfiguration()
     collect = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collect)
     try:
-        css = [CSS(string=tokens, font_config=fonts)] + [
-            CSS(filename=path, font_config=fonts, url_fetcher=fetcher) for path in stylesheets()]
-        document = HTML(string=source, base_url=str(PROJECT) + "/",
-                        url_fetcher=fetcher).render(stylesheets=css, font_config=fonts)
+        profiles = {}
+        css = [CSS(string=tokens, font_config=fonts, url_fetcher=fetcher,
+                   color_profiles=profiles)] + [
+            CSS(filename=path, font_config=fonts, url_fetcher=fetcher)
+            for path in (sheets or stylesheets())]
+        document = HTML(string=source, base_url=str(PROJECT) + "/", url_fetcher=fetcher).render(
+            stylesheets=css, font_config=fonts, color_profiles=profiles)
     finally:
         logger.removeHandler(collect)
     if fetcher.refused:

@@ -1,0 +1,144 @@
+"""What the press needs beyond the laid-out pages: crop and registration marks in a slug,
+pages padded to the binding, printer spreads for saddle stitch. pypdf only.
+
+WeasyPrint 70's own `marks: crop cross` draws inside the bleed, in RGB black and at half the
+bleed's length; here the marks sit outside the bleed, in registration colour (every ink:
+Separation /All) as hairlines, on a MediaBox enlarged by the slug.
+"""
+
+import io
+
+from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
+                           NameObject, NumberObject, RectangleObject)
+
+MM = 72 / 25.4
+HAIRLINE = 0.25  # pt
+
+
+def to_pt(length):
+    from .render import to_mm
+    return to_mm(length) * MM
+
+
+def pages_to_add(page_count, production):
+    """Blank pages the binding needs (0 when the count fits)."""
+    if production["binding"] == "saddle-stitch":
+        return -page_count % 4
+    return -page_count % 2
+
+
+def binding_rule(production):
+    if production["binding"] == "saddle-stitch":
+        return "a multiple of 4 (saddle stitch)"
+    return f"even (perfect binding, signatures of {production['signature']})"
+
+
+def pad(writer, count, at):
+    """Insert `count` blank pages (no folio, no content) before page `at`, with its boxes."""
+    model = writer.pages[min(at, len(writer.pages) - 1)]
+    for _ in range(count):
+        page = writer.insert_blank_page(float(model.mediabox.width),
+                                        float(model.mediabox.height), index=at)
+        for box in ("mediabox", "cropbox", "bleedbox", "trimbox"):
+            setattr(page, box, RectangleObject(getattr(model, box)))
+
+
+def registration_colour():
+    """Separation /All: a stroke in this colour prints on every plate."""
+    tint = DictionaryObject({
+        NameObject("/FunctionType"): NumberObject(2),
+        NameObject("/Domain"): ArrayObject([FloatObject(0), FloatObject(1)]),
+        NameObject("/C0"): ArrayObject([FloatObject(0)] * 4),
+        NameObject("/C1"): ArrayObject([FloatObject(1)] * 4),
+        NameObject("/N"): FloatObject(1),
+    })
+    return ArrayObject([NameObject("/Separation"), NameObject("/All"),
+                        NameObject("/DeviceCMYK"), tint])
+
+
+def marks_operations(trim, offset, length):
+    """PDF drawing operators for crop marks at the four corners and registration targets at
+    the middle of each side, all outside `offset` from the trim."""
+    x0, y0, x1, y1 = (float(v) for v in trim)
+    ops = [f"q /Registration CS 1 SCN {HAIRLINE} w 0 J"]
+    for x, dx in ((x0, -1), (x1, 1)):
+        for y, dy in ((y0, -1), (y1, 1)):
+            ops.append(f"{x + dx * offset:.3f} {y:.3f} m {x + dx * (offset + length):.3f} {y:.3f} l S")
+            ops.append(f"{x:.3f} {y + dy * offset:.3f} m {x:.3f} {y + dy * (offset + length):.3f} l S")
+    radius = length / 3
+    middle = offset + length / 2
+    centres = [((x0 + x1) / 2, y0 - middle), ((x0 + x1) / 2, y1 + middle),
+               (x0 - middle, (y0 + y1) / 2), (x1 + middle, (y0 + y1) / 2)]
+    for cx, cy in centres:
+        ops.append(_circle(cx, cy, radius))
+        ops.append(f"{cx - length / 2:.3f} {cy:.3f} m {cx + length / 2:.3f} {cy:.3f} l S")
+        ops.append(f"{cx:.3f} {cy - length / 2:.3f} m {cx:.3f} {cy + length / 2:.3f} l S")
+    ops.append("Q")
+    return "\n".join(ops)
+
+
+def _circle(cx, cy, r):
+    k = 0.5523 * r
+    return (f"{cx + r:.3f} {cy:.3f} m "
+            f"{cx + r:.3f} {cy + k:.3f} {cx + k:.3f} {cy + r:.3f} {cx:.3f} {cy + r:.3f} c "
+            f"{cx - k:.3f} {cy + r:.3f} {cx - r:.3f} {cy + k:.3f} {cx - r:.3f} {cy:.3f} c "
+            f"{cx - r:.3f} {cy - k:.3f} {cx - k:.3f} {cy - r:.3f} {cx:.3f} {cy - r:.3f} c "
+            f"{cx + k:.3f} {cy - r:.3f} {cx + r:.3f} {cy - k:.3f} {cx + r:.3f} {cy:.3f} c S")
+
+
+def add_marks(writer, production):
+    """Enlarge every page by the slug and draw the marks in it."""
+    offset, length = to_pt(production["marks_offset"]), to_pt(production["marks_length"])
+    slug = offset + length + 2 * MM
+    colour = writer._add_object(registration_colour())
+    for page in writer.pages:
+        trim = page.trimbox
+        bleed = page.bleedbox
+        if offset < float(trim.left) - float(bleed.left) - 0.01:
+            raise ValueError("crop marks would start inside the bleed: raise marks_offset")
+        media = RectangleObject([float(trim.left) - slug, float(trim.bottom) - slug,
+                                 float(trim.right) + slug, float(trim.top) + slug])
+        marks = PageObject.create_blank_page(width=float(media.width), height=float(media.height))
+        marks.mediabox = media
+        marks[NameObject("/Resources")] = DictionaryObject({
+            NameObject("/ColorSpace"): DictionaryObject({NameObject("/Registration"): colour})})
+        stream = DecodedStreamObject()
+        stream.set_data(marks_operations(trim, offset, length).encode("ascii"))
+        marks[NameObject("/Contents")] = writer._add_object(stream)
+        page.merge_page(marks)
+        page.mediabox = media
+        page.cropbox = media
+
+
+def printer_spreads(page_count):
+    """Saddle-stitch pairs (left, right), 0-based: the last page beside the first, and so on."""
+    pairs = []
+    for k in range(page_count // 2):
+        outer, inner = page_count - 1 - k, k
+        pairs.append((outer, inner) if k % 2 == 0 else (inner, outer))
+    return pairs
+
+
+def impose(pdf):
+    """Printer spreads two-up on sheets of twice the trim width, each page clipped to its trim."""
+    reader = PdfReader(io.BytesIO(pdf))
+    if len(reader.pages) % 4:
+        raise ValueError(f"{len(reader.pages)} pages cannot be saddle-stitched: pad to fours")
+    writer = PdfWriter()
+    first = reader.pages[0].trimbox
+    width, height = float(first.width), float(first.height)
+    for left, right in printer_spreads(len(reader.pages)):
+        sheet = writer.add_blank_page(width=2 * width, height=height)
+        for slot, index in enumerate((left, right)):
+            page = reader.pages[index]
+            trim = page.trimbox
+            page.mediabox = RectangleObject(trim)  # pypdf clips a merged page to its MediaBox
+            page.cropbox = RectangleObject(trim)
+            sheet.merge_transformed_page(
+                page, Transformation().translate(slot * width - float(trim.left),
+                                                 -float(trim.bottom)), over=True)
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
