@@ -9,7 +9,7 @@ DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common popple
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup isbn
+.PHONY: all catalogue test clean debs setup isbn proofs
 
 all: catalogue
 
@@ -48,3 +48,7 @@ clean:
 # Set the ISBN and re-stamp the built PDFs without laying the book out again: make isbn ISBN=978-…
 isbn: setup
 	$(PY) -m typeset isbn --set "$(ISBN)"
+
+# Spreads and a contact sheet of the last build in build/proofs/ (CHANGED=1: only what moved).
+proofs: setup
+	$(PY) -m typeset proofs $(if $(CHANGED),--changed)

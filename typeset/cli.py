@@ -2,6 +2,7 @@
 
     python -m typeset build [--catalogue DIR] [--out DIR] [--strict]
     python -m typeset isbn --set 978-…   (re-stamp the built PDFs, no new layout)
+    python -m typeset proofs [--changed]  (spreads and contact sheet of the last build)
 """
 
 import argparse
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from . import content, isbn, postprocess
+from . import content, isbn, postprocess, proofs
 from .build import build
 from .errors import BuildError, ContentError
 
@@ -33,13 +34,18 @@ def main(argv=None):
                            help="add blank pages at the end until the count fits the binding")
     isbn_cmd = commands.add_parser("isbn", help="set the ISBN and re-stamp the built PDFs")
     isbn_cmd.add_argument("--set", dest="number", required=True, help="the ISBN, e.g. 978-…")
-    for command in (isbn_cmd,):
+    proofs_cmd = commands.add_parser("proofs", help="render spreads and a contact sheet")
+    proofs_cmd.add_argument("--changed", action="store_true",
+                            help="only the spreads whose pages changed since the previous build")
+    for command in (isbn_cmd, proofs_cmd):
         command.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue")
         command.add_argument("--out", type=Path, default=PROJECT / "build")
     args = parser.parse_args(argv)
     try:
         if args.command == "isbn":
             return set_isbn(args.catalogue, args.out, args.number)
+        if args.command == "proofs":
+            return make_proofs(args.catalogue, args.out, args.changed)
         result = build(args.catalogue, args.out, strict=args.strict, pad=args.pad)
     except (ContentError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -75,4 +81,23 @@ def set_isbn(catalogue, out, number):
     for edition, path in paths.items():
         print(f"{edition:>7}: {path} stamped with ISBN {new.hyphenated}")
     print(f"re-stamped in {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def make_proofs(catalogue, out, changed):
+    """build/proofs/: the print edition as spreads and a contact sheet, trimmed."""
+    book = content.load(catalogue)
+    pdf = out / f"{book.slug}-print.pdf"
+    if not pdf.is_file():
+        raise BuildError(f"{pdf} not found: build the book first (make)")
+    previous = out / ".cache" / "previous" / pdf.name
+    if changed and not previous.is_file():
+        raise BuildError("no previous build to compare with: build twice, then ask for --changed")
+    start = time.perf_counter()
+    result = proofs.proofs(pdf, out / "proofs", out / ".cache" / f"{book.slug}-manifest.json",
+                           previous if changed else None)
+    print(f"contact sheet: {result.contact_sheet}")
+    print(f"{len(result.spreads)} spread{'s' if len(result.spreads) != 1 else ''} in "
+          f"{out / 'proofs'}" + (f", pages changed: {sorted(result.changed)}" if changed else ""))
+    print(f"proofs in {time.perf_counter() - start:.1f} s")
     return 0

@@ -28,13 +28,22 @@ halves at the ends of a layout's line (measured with Pango 1.50: one attribute o
 clusters widens it by exactly (n − 1) × spacing, first glyph not offset). So one attribute over
 a whole TextBox keeps its first character flush left and its last character flush right; the gap
 between two TextBoxes is added explicitly to the width of the first. The width actually gained
-is measured, not assumed: when Pango counts the clusters differently from `clusters()` (e.g. a
-ligature), the spacing is rescaled once so the line still ends flush.
+is measured, not assumed: when Pango counts the clusters differently from `clusters()`, or when
+letter spacing turns a ligature (fi, ffl) back into letters, the spacing is corrected (at most
+twice) so the line still ends flush. A letter-spacing set in CSS is kept; the one WeasyPrint
+counts after the line's last character is spread over the gaps too, so that character is flush.
 
 No character is added: the PDF's text layer stays the source text.
+
+Limits: every cluster gets the same share, Latin letters and digits included (a short line of
+Latin or a line broken early by the line-breaking rules is visibly letter-spaced). The drawing
+(`draw_first_line`) truncates each glyph's TJ adjustment to 1/1000 em, so a spaced line can end
+up to (number of glyphs) × font-size / 1000 short: ≤ 0.5 pt for 47 characters at 10.5 pt.
+Ellipsis (`text-overflow`, `block-ellipsis`) resets the text without `justify` and drops the
+spacing on that line.
 """
 
-import unicodedata
+import re
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
@@ -60,23 +69,24 @@ def install():
 
 
 def uninstall():
-    """Restore WeasyPrint's own functions (for before/after comparisons)."""
+    """Restore WeasyPrint's own functions (for before/after comparisons). Not between
+    `render()` and `write_pdf()`: the drawing re-applies the spacing through `set_text`."""
     if _ORIGINAL:
         inline.justify_line = _ORIGINAL.pop("justify_line")
         line_break.Layout.set_text = _ORIGINAL.pop("set_text")
 
 
+# Code points that do not start a grapheme cluster: combining marks (the common blocks),
+# variation selectors, emoji modifiers, and a zero-width joiner with the character it joins.
+_EXTEND = re.compile("[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f"
+                     "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u3099\u309a\ufe00-\ufe0f"
+                     "\ufe20-\ufe2f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]|\u200d.?")
+
+
 def clusters(text):
-    """Approximate count of grapheme clusters (Pango's letter-spacing units) in `text`."""
-    count, joined = 0, False
-    for char in text:
-        code = ord(char)
-        extend = (unicodedata.category(char) in ("Mn", "Me") or 0xFE00 <= code <= 0xFE0F
-                  or 0xE0100 <= code <= 0xE01EF or 0x1F3FB <= code <= 0x1F3FF)
-        if not (extend or joined or code == 0x200D):
-            count += 1
-        joined = code == 0x200D
-    return count
+    """Approximate count of grapheme clusters (Pango's letter-spacing units) in `text`;
+    `justify_line` corrects the spacing when Pango counts otherwise."""
+    return len(text) - sum(len(match) for match in _EXTEND.findall(text))
 
 
 def _text_boxes(box):
@@ -110,18 +120,24 @@ def justify_line(context, line, extra_width):
     gaps = sum(clusters(box.text) for box in texts) - 1
     if gaps <= 0 or extra_width <= 0:
         return
-    spacing = extra_width / gaps
-    for _ in range(2):
+    # WeasyPrint counts a letter-spacing after the last character of each box; at the end of
+    # the line it would leave the last character short of the edge: spread it too.
+    trail = texts[-1].style["letter_spacing"]
+    trail = 0 if trail == "normal" else trail
+    spacing = (extra_width + trail) / gaps
+    for _ in range(3):
         widths = {}
         for box in texts:
             layout, width = _relayout(context, box, spacing)
             # Pango leaves no spacing after a layout's last cluster: add the gap to the
             # next TextBox on the line here.
-            widths[id(box)] = layout, width + (spacing if box is not texts[-1] else 0)
-        gained = sum(width for _, width in widths.values()) - sum(box.width for box in texts)
-        if gained <= 0 or abs(gained - extra_width) < 0.01:
+            widths[id(box)] = layout, width + (spacing if box is not texts[-1] else -trail)
+        error = extra_width - sum(width for _, width in widths.values()) + sum(
+            box.width for box in texts)
+        if abs(error) < 0.01 + gaps / TO_UNITS:  # Pango rounds spacing to 1/1024 px
             break
-        spacing *= extra_width / gained  # Pango counted the clusters differently
+        # Pango counted the clusters differently, or letter spacing disabled a ligature.
+        spacing += error / gaps
     _shift(line, 0, widths)
 
 
@@ -162,16 +178,13 @@ def set_text(self, text, justify=False):
         attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
 
     def add(start, end, value):
-        attr = pango.pango_attr_letter_spacing_new(int(value * TO_UNITS))
+        attr = pango.pango_attr_letter_spacing_new(round(value * TO_UNITS))
         attr.start_index, attr.end_index = start, end
         pango.pango_attr_list_change(attr_list, attr)
 
     encoded = self.text.encode()
     add(0, len(encoded), base)
     if word_spacing:
-        for index, byte in enumerate(encoded):
-            if byte == 0x20:
-                add(index, index + 1, base + word_spacing)
-        for index in (i for i in range(len(encoded) - 1) if encoded[i:i + 2] == b"\xc2\xa0"):
-            add(index, index + 2, base + word_spacing)
+        for match in re.finditer(" |\u00a0".encode(), encoded):
+            add(match.start(), match.end(), base + word_spacing)
     pango.pango_layout_set_attributes(self.layout, attr_list)

@@ -6,17 +6,21 @@ the last of its paragraph) should end within 0.5 pt of the column's right edge.
 How lines, blocks and paragraphs are found from the PDF alone (pdfplumber):
 - a line is the upright characters of one page sharing a baseline (their `bottom`, ±1 pt);
   lines side by side (a gap wider than 3 em between them) are split, for multi-column pages;
-- a block is a run of lines, one under the other, each overlapping the block's horizontal
-  extent and at most 3 font sizes below the previous line; its edges are the min x0 / max x1 of its lines
-  (so the column edge is only known if at least one line of the block is full);
+- a block is a run of lines of one font size, one under the other, each at most 3 font sizes
+  below the previous one and starting within 3 font sizes of the block's left edge (so an
+  indent is allowed; centred captions, table columns, side notes make blocks of their own);
+  its edges are the min x0 / max x1 of its lines, so the column's right edge is known when
+  one line of the block is full (or pass `right`);
 - a line is paragraph-inner when the next line of its block is one line pitch below it (the
   block's most common baseline distance, ±0.5 pt) and does not start indented (its x0 is less
   than 0.5 em from the block's left edge): a paragraph gap or a first-line indent below a line
-  makes it the last line of its paragraph. A page's lowest line is inner when the next page's
-  topmost block starts with an unindented line at the same left edge and font size (the
-  paragraph goes on), so pass all pages of a paragraph split by a page break.
-- A paragraph with no first-line indent and no gap after it merges with the next one (its last
-  line is taken as inner); the paragraphs measured here are indented by 2 em.
+  makes it the last line of its paragraph. The last line of a column is inner when the next
+  page's topmost block at the same left edge and font size starts unindented (the paragraph
+  goes on), so pass all the pages of a paragraph split by a page break.
+- Limits: a paragraph with no first-line indent and no gap after it merges with the next one,
+  and a line ending in a forced break (<br>) looks inner: both are reported though WeasyPrint
+  rightly leaves them unjustified. Ragged text (tables, lists, labels) is reported too: filter
+  the blocks (by font size, page, position) to the justified text you want to check.
 """
 
 from collections import Counter
@@ -85,8 +89,8 @@ def _blocks(page_number, lines, right=None):
     for line in sorted(lines, key=lambda l: (l.baseline, l.x0)):
         for block in reversed(blocks):
             last = block.lines[-1]
-            if (0 < line.baseline - last.baseline <= 3 * max(line.size, last.size)
-                    and line.x0 < block.right and block.left < line.x1):
+            if (line.size == last.size and 0 < line.baseline - last.baseline <= 3 * line.size
+                    and abs(line.x0 - block.left) <= 3 * line.size and line.x0 < block.right):
                 block.lines.append(line)
                 block.left, block.right = min(block.left, line.x0), max(block.right, line.x1)
                 break
@@ -124,22 +128,18 @@ def measure(pdf_path, pages=None, right=None):
 
 
 def _continued(blocks):
-    """Mark a page's last line inner when the next page goes on with the same paragraph: its
-    first block starts unindented at the same left edge, in the same font size."""
-    for block, following in zip(blocks, blocks[1:]):
-        if following.page == block.page + 1 and block is _last_on_page(blocks, block.page):
-            last, first = block.lines[-1], following.lines[0]
-            if (following is _first_on_page(blocks, following.page) and first.indent < 0.5 * first.size
-                    and abs(following.left - block.left) < 0.5 and first.size == last.size):
-                last.inner = True
+    """Mark the last line of a column inner when the paragraph goes on on the next page: the
+    next page's topmost block at the same left edge, in the same font size, starts unindented."""
+    def column(block, page):
+        return [b for b in blocks if b.page == page and b.lines[0].size == block.lines[0].size
+                and abs(b.left - block.left) < 0.5]
 
-
-def _last_on_page(blocks, page):
-    return max((b for b in blocks if b.page == page), key=lambda b: b.lines[-1].baseline)
-
-
-def _first_on_page(blocks, page):
-    return min((b for b in blocks if b.page == page), key=lambda b: b.lines[0].baseline)
+    for block in blocks:
+        end = block.lines[-1].baseline
+        following = column(block, block.page + 1)
+        if following and not any(b.lines[0].baseline > end for b in column(block, block.page)):
+            first = min(following, key=lambda b: b.lines[0].baseline).lines[0]
+            block.lines[-1].inner = first.indent < 0.5 * first.size
 
 
 def short_lines(blocks, tolerance=0.5):

@@ -192,8 +192,12 @@ def publish(finished, out_dir, slug):
         for edition, data in finished.items():
             temporary[edition] = _write_temporary(out_dir, f"{slug}-{edition}", data)
         paths = {}
+        previous = out_dir / ".cache" / "previous"
+        previous.mkdir(parents=True, exist_ok=True)
         for edition, name in temporary.items():
             paths[edition] = out_dir / f"{slug}-{edition}.pdf"
+            if paths[edition].exists():  # kept for the proofs of what changed
+                os.replace(paths[edition], previous / paths[edition].name)
             os.replace(name, paths[edition])
         return paths
     finally:

@@ -5,8 +5,8 @@ marks the text up instead; the templates turn the runs into spans and the CSS do
 No character is added or removed: the PDF's text layer stays the source text.
 
 - quotation marks “” ‘’ are set full-width (`fwid`), as the other marks are;
-- adjacent punctuation (」。 ，「 ）、): the first mark is set half-width (`halt`), so the pair
-  takes 1.5 em;
+- adjacent punctuation (」。 ，「 ）、): one mark of the pair is set half-width (`halt`) —
+  the opening one if the second is opening, else the first — so the pair takes 1.5 em;
 - Han next to Latin letters or digits with no space typed: a quarter-em gap (a typed space
   already is one: the fonts' space is 0.256 em);
 - a paragraph never ends with one Han character alone on its last line: the last two
@@ -55,7 +55,9 @@ def runs(text):
     classes = [set() for _ in text]
     for i in range(len(text) - 1):
         if text[i] in PUNCTUATION and text[i + 1] in PUNCTUATION:
-            classes[i].add("halt")
+            # The blank half of an opening mark is on its left: compress it; otherwise the
+            # first mark, whose blank half faces the second.
+            classes[i + 1 if text[i + 1] in OPENING else i].add("halt")
     for i, char in enumerate(text):
         if char in QUOTES:
             classes[i].add("fwid")
