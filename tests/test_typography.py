@@ -180,3 +180,17 @@ def test_runs_mark_pairs_gaps_and_the_last_two_characters():
 def test_a_typed_space_gets_no_second_gap():
     parts = [p for g in typography.runs("面積 3244 平方公里") for p in g.parts]
     assert all("gap" not in part.classes for part in parts)
+
+
+def test_glyph_forms_follow_the_language(screen_pdf):
+    """Traditional text in the TC face, Simplified clippings in the SC face, the 題辭 in Kai."""
+    fonts = {}
+    with pdfplumber.open(screen_pdf) as pdf:
+        for page in pdf.pages:
+            for char in page.chars:
+                fonts.setdefault(char["text"], set()).add(char["fontname"].split("+")[-1])
+    def faces(chars):
+        return set().union(*(fonts.get(char, set()) for char in chars))
+    assert {"Noto-Serif-CJK-SC"} <= faces("从贵")          # Simplified only in the SC face
+    assert not any("SC" in face for face in faces("從貴"))  # Traditional never in SC
+    assert "AR-PL-UKai-TW" in faces("澳")                 # the inscriptions

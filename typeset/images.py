@@ -16,7 +16,7 @@ CSS_PX_PER_INCH = 96
 def placed(document):
     """(page index, image file, pixel width, placed width in inches) for every raster photo."""
     for index, page in enumerate(document.pages):
-        for box in page._page_box.descendants():
+        for box in _boxes(page._page_box):
             if not isinstance(box, boxes.ReplacedBox) or box.element_tag != "img":
                 continue
             source = box.element.get("src", "")
@@ -28,6 +28,15 @@ def placed(document):
             # object-fit: cover fills the slot: the image's scale is the larger of the two.
             scale = max(box.width / pixels[0], box.height / pixels[1])
             yield index, path, pixels, pixels[0] * scale / CSS_PX_PER_INCH
+
+
+def _boxes(box):
+    """Every box of a page, including absolutely positioned ones (the photo in its slot),
+    which WeasyPrint keeps behind a placeholder that `descendants()` does not open."""
+    box = getattr(box, "_box", box)
+    yield box
+    for child in getattr(box, "children", None) or ():
+        yield from _boxes(child)
 
 
 def effective_dpi(pixels, inches):

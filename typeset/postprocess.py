@@ -64,7 +64,9 @@ def publish_editions(book, laid_out, manifest, out_dir):
 def finish(laid_out, book, manifest, edition, stamp, out_dir):
     """One edition's bytes: the laid-out PDF with ISBN stamp, outline, labels and metadata;
     marks and slug for the press, trimmed pages and screen-sized photos for the screen."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(laid_out)))
+    reader = PdfReader(io.BytesIO(laid_out))
+    writer = PdfWriter(clone_from=reader)
+    writer.pdf_header = reader.pdf_header  # PDF/X-4 needs 1.6, as WeasyPrint wrote it
     if manifest.padding:
         press.pad(writer, manifest.padding, manifest.padding_at)
     if manifest.stamp_page is not None:
@@ -90,7 +92,9 @@ def _bytes(writer):
 
 def finish_cover(cover, book):
     """The cover as WeasyPrint wrote it, with the book's deterministic metadata."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(cover)))
+    reader = PdfReader(io.BytesIO(cover))
+    writer = PdfWriter(clone_from=reader)
+    writer.pdf_header = reader.pdf_header
     add_metadata(writer, book, "cover")
     return _bytes(writer)
 

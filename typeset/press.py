@@ -37,11 +37,14 @@ def binding_rule(production):
 def pad(writer, count, at):
     """Insert `count` blank pages (no folio, no content) before page `at`, with its boxes."""
     model = writer.pages[min(at, len(writer.pages) - 1)]
+    frames = {box: RectangleObject(getattr(model, box))
+              for box in ("mediabox", "cropbox", "bleedbox", "trimbox")}
     for _ in range(count):
-        page = writer.insert_blank_page(float(model.mediabox.width),
-                                        float(model.mediabox.height), index=at)
-        for box in ("mediabox", "cropbox", "bleedbox", "trimbox"):
-            setattr(page, box, RectangleObject(getattr(model, box)))
+        writer.insert_blank_page(float(model.mediabox.width), float(model.mediabox.height),
+                                 index=at)
+        page = writer.pages[at]  # the page object pypdf keeps, not the one it returns
+        for box, frame in frames.items():
+            setattr(page, box, RectangleObject(frame))
 
 
 def registration_colour():
