@@ -83,7 +83,7 @@ def test_photo_that_arrives_is_drawn_in_the_same_slot(small_book):
     before = small_book.build()
     folder = small_book.images / "one"
     folder.mkdir()
-    Image.new("RGB", (1200, 800), (40, 90, 160)).save(folder / "photo.jpg")
+    Image.new("RGB", (2400, 1600), (40, 90, 160)).save(folder / "photo.jpg")  # 370 dpi
     after = small_book.build()
     assert [f.kind for f in after.findings] == []
     assert after.manifest.entries == before.manifest.entries
