@@ -79,6 +79,9 @@ def test_imposed_sheets_pair_the_pages_for_saddle_stitch(catalogue_build):
     assert all(left + right == pages - 1 for left, right in pairs)
     imposed = PdfReader(catalogue_build.paths["imposed"])
     assert len(imposed.pages) == pages // 2
+    # One copy of the shared fonts, not one per sheet.
+    assert catalogue_build.paths["imposed"].stat().st_size < 1.5 * catalogue_build.paths[
+        "print"].stat().st_size
     trim = PdfReader(catalogue_build.paths["print"]).pages[0].trimbox
     assert float(imposed.pages[0].mediabox.width) == pytest.approx(2 * float(trim.width))
     # The colophon (last page) is printed on the first sheet, left, beside the cover.

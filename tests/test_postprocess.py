@@ -54,6 +54,14 @@ def test_screen_edition_is_trimmed_print_edition_has_bleed(small_book):
     assert screen_page.mediabox == screen_page.trimbox
 
 
+def test_outputs_are_ordinary_files(small_book):
+    import os
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in small_book.build().paths.values():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_failed_build_keeps_the_last_good_pdf(small_book):
     paths = small_book.build().paths
     before = {edition: path.read_bytes() for edition, path in paths.items()}

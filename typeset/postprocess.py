@@ -55,8 +55,10 @@ def publish_editions(book, laid_out, manifest, out_dir):
     pages = manifest.page_count + manifest.padding
     finished["cover"] = finish_cover(render.cover(book, pages), book)
     if book.production["binding"] == "saddle-stitch" and pages % 4 == 0:
-        imposed = PdfWriter(clone_from=PdfReader(io.BytesIO(press.impose(finished["print"]))))
+        imposed = press.impose(finished["print"])
         add_metadata(imposed, book, "imposed")
+        # Each sheet copied the pages' shared fonts and images: keep one copy of each.
+        imposed.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
         finished["imposed"] = _bytes(imposed)
     return publish(finished, out_dir, book.slug)
 
@@ -215,7 +217,12 @@ def _write_temporary(folder, stem, data):
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
+    os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
     return Path(name)
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def save_layout(out_dir, slug, laid_out, manifest):

@@ -124,7 +124,8 @@ def printer_spreads(page_count):
 
 
 def impose(pdf):
-    """Printer spreads two-up on sheets of twice the trim width, each page clipped to its trim."""
+    """Printer spreads two-up on sheets of twice the trim width, each page clipped to its trim
+    (a PdfWriter: the caller adds the metadata and compacts it)."""
     reader = PdfReader(io.BytesIO(pdf))
     if len(reader.pages) % 4:
         raise ValueError(f"{len(reader.pages)} pages cannot be saddle-stitched: pad to fours")
@@ -141,7 +142,4 @@ def impose(pdf):
             sheet.merge_transformed_page(
                 page, Transformation().translate(slot * width - float(trim.left),
                                                  -float(trim.bottom)), over=True)
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    return writer
