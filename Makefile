@@ -9,7 +9,7 @@ DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common popple
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup isbn proofs
+.PHONY: all catalogue test clean debs setup isbn proofs check
 
 all: catalogue
 
@@ -52,3 +52,7 @@ isbn: setup
 # Spreads and a contact sheet of the last build in build/proofs/ (CHANGED=1: only what moved).
 proofs: setup
 	$(PY) -m typeset proofs $(if $(CHANGED),--changed)
+
+# The preflight report of a fresh build: every error and warning (STRICT=1: errors fail).
+check: setup
+	$(PY) -m typeset check --pad $(if $(STRICT),--strict)

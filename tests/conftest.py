@@ -21,7 +21,7 @@ def catalogue_build(tmp_path_factory):
     """The real catalogue, built once, strictly (a WeasyPrint warning or a folio drift fails
     it), padded to the binding as `make` does; many tests read its PDFs."""
     out = tmp_path_factory.mktemp("build")
-    return build(CATALOGUE, out, strict=True, pad=True, report=lambda line: None)
+    return build(CATALOGUE, out, strict=True, pad=True, progress=lambda line: None)
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +87,7 @@ class SmallBook:
 
     def build(self, strict=True, pad=True):
         """Build strictly (in tests, a WeasyPrint warning is a failure), padded as make does."""
-        return build(self.catalogue, self.out, strict=strict, pad=pad, report=lambda line: None)
+        return build(self.catalogue, self.out, strict=strict, pad=pad, progress=lambda line: None)
 
 
 @pytest.fixture

@@ -188,7 +188,7 @@ def test_a_chapter_that_grows_fails_the_strict_build(tmp_path):
     data["blocks"].insert(1, {"paragraph": paragraph * 50})
     preface.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     with pytest.raises(BuildError) as caught:
-        build(catalogue, tmp_path / "build", strict=True, report=lambda line: None)
+        build(catalogue, tmp_path / "build", strict=True, progress=lambda line: None)
     message = str(caught.value)
     drift = re.search(r"congjiang\.yaml:\d+: 二．從江簡況 starts on folio (\d\d), planned 07: "
                       r"the pages before it run (\d+) pages over", message)

@@ -69,8 +69,9 @@ def test_failed_build_keeps_the_last_good_pdf(small_book):
     with pytest.raises(ContentError):
         small_book.build()
     assert {edition: path.read_bytes() for edition, path in paths.items()} == before
-    assert sorted(p.name for p in small_book.out.iterdir() if p.name != ".cache") == sorted(
+    assert sorted(p.name for p in small_book.out.iterdir() if p.suffix == ".pdf") == sorted(
         p.name for p in paths.values())
+    assert not [p for p in small_book.out.rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_cli_prints_one_line_and_exits_non_zero(small_book):

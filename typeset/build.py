@@ -5,16 +5,17 @@
     3 render       Book → laid-out document + layout manifest
     4 preflight    Book + layout → findings (errors stop a --strict build)
     5 postprocess  layout → build/<slug>-print.pdf, -screen.pdf, -cover.pdf, -imposed.pdf
+    6 report       findings + the written PDFs → build/preflight.json, build/preflight.html
 """
 
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import content, fonts, postprocess, preflight, render
+from . import content, fonts, postprocess, preflight, render, report
 from .errors import BuildError
 
-STAGES = ("content", "fonts", "render", "preflight", "postprocess")
+STAGES = ("content", "fonts", "render", "preflight", "postprocess", "report")
 
 
 @dataclass
@@ -25,28 +26,33 @@ class Result:
     seconds: float
 
 
-def build(catalogue, out, strict=False, pad=False, report=print):
+def build(catalogue, out, strict=False, pad=False, progress=print):
     """Build every edition of the book in `catalogue` into `out`."""
     start = time.perf_counter()
-    with stage(1, report):
+    with stage(1, progress):
         book = content.load(catalogue)
-    with stage(2, report):
+    with stage(2, progress):
         book = fonts.check_coverage(book)
-    with stage(3, report):
+    with stage(3, progress):
         rendered = render.render(book, pad)
-    with stage(4, report):
+    with stage(4, progress):
         findings = preflight.preflight(book, rendered)
         stopping = preflight.failures(findings, strict)
         if stopping:
+            report.write(findings, out, book)  # the designer still gets the report
             raise BuildError("; ".join(map(str, stopping)))
-    with stage(5, report):
+    with stage(5, progress):
         paths = postprocess.postprocess(book, rendered, out)
+    with stage(6, progress):
+        findings += preflight.outputs(book, paths)
+        report.write(findings, out, book)
     return Result(paths, rendered.manifest, findings, time.perf_counter() - start)
 
 
 @contextmanager
-def stage(number, report):
-    """Time one stage and print its progress line: `[3/5] render  3.10 s`."""
+def stage(number, progress):
+    """Time one stage and print its progress line: `[3/6] render  3.10 s`."""
     start = time.perf_counter()
     yield
-    report(f"[{number}/{len(STAGES)}] {STAGES[number - 1]:<12} {time.perf_counter() - start:6.2f} s")
+    progress(f"[{number}/{len(STAGES)}] {STAGES[number - 1]:<12} "
+             f"{time.perf_counter() - start:6.2f} s")

@@ -1,6 +1,7 @@
 """The command line.
 
-    python -m typeset build [--catalogue DIR] [--out DIR] [--strict]
+    python -m typeset build [--catalogue DIR] [--out DIR] [--strict] [--pad]
+    python -m typeset check [same options]   (build, then list every finding)
     python -m typeset isbn --set 978-…   (re-stamp the built PDFs, no new layout)
     python -m typeset proofs [--changed]  (spreads and contact sheet of the last build)
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from . import content, isbn, postprocess, proofs
+from . import content, isbn, postprocess, preflight, proofs, report
 from .build import build
 from .errors import BuildError, ContentError
 
@@ -23,15 +24,18 @@ PROJECT = Path(__file__).resolve().parent.parent
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m typeset", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    build_cmd = commands.add_parser("build", help="build the print and screen PDFs")
-    build_cmd.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue",
-                           help="folder holding book.yaml (default: catalogue/)")
-    build_cmd.add_argument("--out", type=Path, default=PROJECT / "build",
-                           help="output folder (default: build/)")
-    build_cmd.add_argument("--strict", action="store_true",
-                           help="fail on any error finding: folio drift, WeasyPrint warnings")
-    build_cmd.add_argument("--pad", action="store_true",
-                           help="add blank pages at the end until the count fits the binding")
+    build_cmd = commands.add_parser("build", help="build the PDFs and the preflight report")
+    check_cmd = commands.add_parser("check", help="build, then list every preflight finding")
+    for command in (build_cmd, check_cmd):
+        command.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue",
+                             help="folder holding book.yaml (default: catalogue/)")
+        command.add_argument("--out", type=Path, default=PROJECT / "build",
+                             help="output folder (default: build/)")
+        command.add_argument("--strict", action="store_true",
+                             help="fail on any error finding (folio drift, binding, overflow, "
+                                  "WeasyPrint warnings); warnings never fail")
+        command.add_argument("--pad", action="store_true",
+                             help="add blank pages until the page count fits the binding")
     isbn_cmd = commands.add_parser("isbn", help="set the ISBN and re-stamp the built PDFs")
     isbn_cmd.add_argument("--set", dest="number", required=True, help="the ISBN, e.g. 978-…")
     proofs_cmd = commands.add_parser("proofs", help="render spreads and a contact sheet")
@@ -50,16 +54,20 @@ def main(argv=None):
     except (ContentError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    shown = {"error", "warning"} if args.command == "check" else {"error"}
     for finding in result.findings:
-        print(finding, file=sys.stderr)
+        if finding.level in shown:
+            print(finding, file=sys.stderr)
+    print(report.table(result.findings))
+    print(f"report: {args.out / 'preflight.html'} and preflight.json")
     for edition, path in result.paths.items():
         pages = len(PdfReader(path).pages)
         print(f"{edition:>8}: {path} ({pages} page{'s' if pages > 1 else ''}, "
               f"{path.stat().st_size / 1e6:.1f} MB)")
-    errors = sum(f.level == "error" for f in result.findings)
-    warnings = len(result.findings) - errors
-    print(f"built in {result.seconds:.1f} s — {errors} errors, {warnings} warnings")
-    return 0
+    counts = {level: sum(f.level == level for f in result.findings) for level in preflight.LEVELS}
+    print(f"built in {result.seconds:.1f} s — {counts['error']} errors, {counts['warning']} "
+          f"warnings, {counts['info']} notes for the editor")
+    return 1 if args.strict and counts["error"] else 0
 
 
 def set_isbn(catalogue, out, number):

@@ -1,31 +1,171 @@
 """Stage 4 — preflight: what the layout says before anything is published.
 
-Each finding names where it is (folio, file:line) and what to do. With `strict`, errors stop
-the build before the PDFs are written, so the last good PDFs stay in place.
+Each finding names where it is (folio, content file:line) and what to do. With `strict`,
+errors stop the build before the PDFs are written, so the last good PDFs stay in place.
+`outputs()` checks the written PDFs (fonts, boxes, output intent) for `python -m typeset check`.
 """
 
+import io
 from dataclasses import dataclass
 
-from . import images, press
+from PIL import Image
+from pypdf import PdfReader
+from weasyprint.formatting_structure import boxes as wboxes
+
+from . import images, press, yamlsource
+
+LEVELS = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
 class Finding:
-    level: str      # "error" or "warning"
-    kind: str       # folio-plan, missing-image, weasyprint
-    where: str
-    message: str
+    level: str      # error, warning or info
+    kind: str       # folio-plan, binding, missing-image, overflow … (README: the findings)
+    where: str      # folio and/or content file:line
+    message: str    # what is wrong — what to do
 
     def __str__(self):
         return f"{self.level}: {self.where}: {self.message}"
 
 
 def preflight(book, rendered):
-    """Stage 4: the folio plan and the binding against the layout, photos missing or below the
-    print resolution, WeasyPrint's warnings."""
+    """Stage 4: the folio plan and the binding against the layout; photos missing, below the
+    print resolution or in an unusual colour mode, and files no content uses; text past its
+    page area; headings stranded at a page foot; lone last characters; WeasyPrint's warnings;
+    the editor's queries."""
     return [*folio_plan(book, rendered.manifest), *binding(book, rendered.manifest),
-            *missing_images(book, rendered.manifest), *low_resolution(book, rendered),
-            *layout_warnings(rendered.warnings)]
+            *missing_images(book, rendered), *low_resolution(book, rendered),
+            *colour_modes(book), *unused_images(book), *overflow(rendered),
+            *stranded_headings(rendered), *lone_last_characters(rendered),
+            *layout_warnings(rendered.warnings), *queries(book)]
+
+
+def _where(manifest, page, source=None):
+    folio = manifest.folio(page)
+    place = f"folio {folio:02d}" if folio else f"page {page + 1}"
+    return f"{place} ({source})" if source else place
+
+
+def _walk(box, source=None):
+    """Every box of a page with the content file:line of the block it belongs to."""
+    box = getattr(box, "_box", box)
+    element = getattr(box, "element", None)
+    if element is not None and element.get("data-source"):
+        source = element.get("data-source")
+    yield box, source
+    for child in getattr(box, "children", None) or ():
+        yield from _walk(child, source)
+
+
+def _area(page):
+    """The page area (inside the margins) in CSS px: left, top, right, bottom."""
+    box = page._page_box
+    return (box.content_box_x(), box.content_box_y(),
+            box.content_box_x() + box.width, box.content_box_y() + box.height)
+
+
+def overflow(rendered, tolerance=1.0):
+    """Boxes whose content runs past the page area (into the margins or off the page)."""
+    findings, seen = [], set()
+    for index, page in enumerate(rendered.document.pages):
+        left, top, right, bottom = _area(page)
+        for box, source in _walk(page._page_box):
+            if source is None or (index, source) in seen:
+                continue
+            if not isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox)):
+                continue
+            over_right = box.position_x + box.width - right
+            over_bottom = box.position_y + box.height - bottom
+            if max(over_right, over_bottom) > tolerance:
+                seen.add((index, source))
+                side, amount = (("right", over_right) if over_right > over_bottom
+                                else ("foot", over_bottom))
+                findings.append(Finding(
+                    "error", "overflow", _where(rendered.manifest, index, source),
+                    f"content runs {amount * 25.4 / 96:.1f} mm past the page area at the {side} — "
+                    "shorten the text, allow it to break (long words, URLs) or make its box larger"))
+    return findings
+
+
+HEADINGS = {"heading", "table-title", "section-title"}
+
+
+def stranded_headings(rendered, room_mm=12):
+    """A heading with (almost) nothing under it at the foot of a page."""
+    findings = []
+    for index, page in enumerate(rendered.document.pages):
+        _, _, _, bottom = _area(page)
+        for box, source in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if not isinstance(box, wboxes.BlockBox) or element is None:
+                continue
+            if HEADINGS & set((element.get("class") or "").split()):
+                if bottom - (box.position_y + box.margin_height()) < room_mm * 96 / 25.4:
+                    findings.append(Finding(
+                        "warning", "stranded-heading", _where(rendered.manifest, index, source),
+                        "a heading stands at the foot of the page — move it to the next page "
+                        "(a page break before it) or let the text above run shorter"))
+    return findings
+
+
+def lone_last_characters(rendered):
+    """Justified paragraphs whose last line holds a single Han character."""
+    from .typography import is_han
+    findings = []
+    for index, page in enumerate(rendered.document.pages):
+        for box, source in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if (not isinstance(box, wboxes.BlockBox) or element is None or element.tag != "p"
+                    or "inscription" in (element.get("class") or "")):  # vertical: one a line
+                continue
+            lines = [child for child in box.children if isinstance(child, wboxes.LineBox)]
+            if len(lines) < 2 or getattr(box, "remove_decoration_bottom", False):
+                continue
+            text = "".join(b.text for b, _ in _walk(lines[-1]) if isinstance(b, wboxes.TextBox))
+            letters = text.strip().rstrip("，。、；：？！）」』》〉…—”’")
+            if len(letters) == 1 and is_han(letters):
+                findings.append(Finding(
+                    "warning", "lone-character", _where(rendered.manifest, index, source),
+                    f"the paragraph ends with 「{text.strip()}」 alone on its last line — "
+                    "rewrite a few characters or check the text markup"))
+    return findings
+
+
+def colour_modes(book):
+    """Photos in a colour mode the press should hear about: CMYK JPEGs, 16-bit PNGs."""
+    findings = []
+    for path in sorted(set(book.image_paths())):
+        file = book.images.joinpath(*path.split("/")[1:])
+        if not file.is_file() or file.suffix.lower() == ".svg":
+            continue
+        with Image.open(file) as image:
+            mode, kind = image.mode, image.format
+        if mode == "CMYK" or mode.startswith("I;16") or mode == "I":
+            findings.append(Finding(
+                "warning", "colour-mode", path,
+                f"{kind} in {mode} — convert to 8-bit RGB with an embedded profile, or confirm "
+                "with the printer that it is wanted"))
+    return findings
+
+
+def unused_images(book):
+    """Files under images/ that no content uses: a photo that was never placed."""
+    used = {book.images.joinpath(*path.split("/")[1:]).resolve() for path in book.image_paths()}
+    return [Finding("warning", "unused-image", f"images/{file.relative_to(book.images)}",
+                    "no content uses this file — place it or remove it")
+            for file in sorted(book.images.rglob("*"))
+            if file.is_file() and not file.name.startswith(".") and file.resolve() not in used]
+
+
+def queries(book):
+    """The editor's open questions about the source text (catalogue/queries.yaml)."""
+    path = book.catalogue / "queries.yaml"
+    if not path.is_file():
+        return []
+    entries = yamlsource.load(path) or []
+    return [Finding("info", "query", f"{entry.get('file', '?')}: {entry.get('where', '')}",
+                    f"{entry.get('what', '')} — {entry.get('suggestion', '')}")
+            for entry in entries]
 
 
 def binding(book, manifest):
@@ -75,14 +215,22 @@ def folio_plan(book, manifest):
     return findings
 
 
-def missing_images(book, manifest):
+def missing_images(book, rendered):
     where = {}
     for block in book.blocks():
         for path in _paths(block.fields):
             where.setdefault(path, f"{block.file.name}:{block.line}")
-    return [Finding("warning", "missing-image", where.get(path, "?"),
+    pages = {}
+    for index, page in enumerate(rendered.document.pages):
+        for box, _ in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is not None and element.get("data-image"):
+                pages.setdefault(element.get("data-image"), index)
+    return [Finding("warning", "missing-image",
+                    _where(rendered.manifest, pages[path], where.get(path))
+                    if path in pages else where.get(path, "?"),
                     f"{path} has not arrived: a placeholder is printed — add the file")
-            for path in manifest.missing_images]
+            for path in rendered.manifest.missing_images]
 
 
 def _paths(fields):
@@ -92,6 +240,49 @@ def _paths(fields):
 
 def layout_warnings(messages):
     return [Finding("error", "weasyprint", "layout", message) for message in messages]
+
+
+def outputs(book, paths):
+    """Checks of the written PDFs: fonts embedded and subset, boxes, output intent, ISBN."""
+    findings = []
+    for edition, path in paths.items():
+        reader = PdfReader(path)
+        for name, embedded, subset in _fonts(reader):
+            if not embedded:
+                findings.append(Finding("error", "font", f"{path.name}",
+                                        f"font {name} is not embedded — it must be, for print"))
+            elif not subset:
+                findings.append(Finding("warning", "font", f"{path.name}",
+                                        f"font {name} is embedded whole, not subset"))
+        if edition in ("print", "cover"):
+            for index, page in enumerate(reader.pages):
+                if "/TrimBox" not in page or "/BleedBox" not in page:
+                    findings.append(Finding("error", "boxes", f"{path.name} page {index + 1}",
+                                            "no TrimBox or BleedBox — the press needs both"))
+            if "/OutputIntents" not in reader.trailer["/Root"]:
+                findings.append(Finding("error", "output-intent", path.name,
+                                        "no output intent — set production.output_profile"))
+    if book.isbn is None:
+        findings.append(Finding("warning", "isbn", "book.yaml",
+                                "no ISBN yet — set it with make isbn ISBN=…"))
+    return findings
+
+
+def _fonts(reader):
+    """(name, embedded, subset) of every font the PDF's pages use."""
+    seen = {}
+    for page in reader.pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            name = str(font.get("/BaseFont", "?"))
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0].get_object() if descendants else font).get(
+                "/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+            seen[name] = (name.lstrip("/"), embedded, name[1:8].endswith("+"))
+    return sorted(seen.values())
 
 
 def failures(findings, strict):

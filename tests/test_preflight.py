@@ -1,0 +1,94 @@
+"""Stage 4 and the report: planted problems are named with their folio, file:line and a fix."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from typeset.errors import ContentError
+
+
+def kinds(findings, kind):
+    return [f for f in findings if f.kind == kind]
+
+
+def test_a_missing_photo_names_its_folio_and_line(small_book):
+    result = small_book.build()
+    [finding] = kinds(result.findings, "missing-image")
+    assert finding.where == "folio 01 (one.yaml:6)" and "images/one/photo.jpg" in finding.message
+
+
+def test_a_72_dpi_photo_is_a_warning_with_its_dpi(small_book):
+    (small_book.images / "one").mkdir()
+    Image.new("RGB", (460, 307), (30, 60, 90)).save(small_book.images / "one" / "photo.jpg",
+                                                    dpi=(72, 72))
+    [finding] = kinds(small_book.build().findings, "low-resolution")
+    dpi = int(re.search(r"photo.jpg is (\d+) dpi", finding.message)[1])
+    assert finding.where == "folio 01" and 65 <= dpi <= 80 and "below 300 dpi" in finding.message
+
+
+def test_text_too_long_for_its_box_overflows_the_page_area(small_book):
+    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n"
+                                 "  - paragraph: 網址 " + "x" * 400 + "\n")
+    result = small_book.build(strict=False)
+    [finding] = kinds(result.findings, "overflow")
+    assert finding.level == "error" and finding.where == "folio 03 (two.yaml:5)"
+    assert "mm past the page area at the right" in finding.message
+
+
+def test_a_character_no_font_has_stops_before_rendering(small_book):
+    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n"
+                                 "  - paragraph: 字\U00031350字\n")
+    with pytest.raises(ContentError, match=r"two.yaml:5: .*U\+31350"):
+        small_book.build()
+
+
+def test_folio_drift_is_an_error_naming_both_folios(small_book):
+    small_book.book["chapters"][1]["folio"] = 5
+    small_book.write_book()
+    result = small_book.build(strict=False)
+    [finding] = kinds(result.findings, "folio-plan")
+    assert finding.where == "two.yaml:1"
+    assert "starts on folio 03, planned 05" in finding.message
+
+
+def test_cmyk_and_unused_images(small_book):
+    (small_book.images / "one").mkdir()
+    Image.new("CMYK", (2400, 1600), (0, 50, 100, 0)).save(small_book.images / "one" / "photo.jpg")
+    Image.new("RGB", (10, 10)).save(small_book.images / "one" / "forgotten.png")
+    findings = small_book.build().findings
+    assert [f.where for f in kinds(findings, "colour-mode")] == ["images/one/photo.jpg"]
+    assert [f.where for f in kinds(findings, "unused-image")] == ["images/one/forgotten.png"]
+
+
+def test_queries_are_listed_for_the_editor(small_book):
+    (small_book.catalogue / "queries.yaml").write_text(
+        "- {file: one.yaml, where: paragraph 1, what: '頑疾 or 頑症?', suggestion: keep}\n",
+        encoding="utf-8")
+    [query] = kinds(small_book.build().findings, "query")
+    assert query.level == "info" and query.where == "one.yaml: paragraph 1"
+
+
+def test_the_written_pdfs_pass_the_output_checks(small_book):
+    findings = small_book.build().findings
+    assert [f for f in findings if f.kind in ("font", "boxes", "output-intent")] == []
+    assert [f.message for f in kinds(findings, "isbn")] == ["no ISBN yet — set it with make isbn ISBN=…"]
+
+
+def test_report_files_and_strict_exit_codes(small_book):
+    command = [sys.executable, "-m", "typeset", "check", "--pad", "--catalogue",
+               str(small_book.catalogue), "--out", str(small_book.out)]
+    warnings_only = subprocess.run(command + ["--strict"], capture_output=True, text=True)
+    assert warnings_only.returncode == 0, warnings_only.stderr
+    assert "missing-image" in warnings_only.stdout and "images/one/photo.jpg" in warnings_only.stderr
+    report = json.loads((small_book.out / "preflight.json").read_text(encoding="utf-8"))
+    assert report["counts"]["warning"] >= 1
+    assert "missing-image" in (small_book.out / "preflight.html").read_text(encoding="utf-8")
+    small_book.book["chapters"][1]["folio"] = 5
+    small_book.write_book()
+    drift = subprocess.run(command + ["--strict"], capture_output=True, text=True)
+    assert drift.returncode == 1 and "planned 05" in drift.stderr
+    assert json.loads((small_book.out / "preflight.json").read_text())["counts"]["error"] == 1
