@@ -440,6 +440,7 @@ PRODUCTION = {
     "output_profile": optional(text, "/usr/share/color/icc/ghostscript/default_cmyk.icc"),
     "print_dpi": optional(integer, 300),          # photos below this warn in preflight
     "screen_dpi": optional(integer, 150),         # photos are downsampled to this on screen
+    "screen_quality": optional(integer, 78),      # and recompressed at this JPEG quality
 }
 
 

@@ -1,14 +1,16 @@
 """Photos: their effective resolution where they are placed, and screen-sized copies."""
 
 import hashlib
+import io
 import math
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image
+from pypdf.generic import NameObject, NumberObject
 from weasyprint.formatting_structure import boxes
 
-from .render import to_mm
+from .units import to_mm
 
 CSS_PX_PER_INCH = 96
 
@@ -43,24 +45,60 @@ def effective_dpi(pixels, inches):
     return pixels[0] / inches if inches else math.inf
 
 
-def downsample(writer, book, cache_dir):
-    """Shrink every photo larger than a full page at the screen resolution (trim height at
-    `screen_dpi`). Resized pixels are cached losslessly by the original's hash, so a warm
-    build writes the same bytes as a cold one."""
-    limit = math.ceil(to_mm(book.design["trim_height"]) / 25.4 * book.production["screen_dpi"])
+def placed_sizes(document):
+    """The widest placed width (inches) of each photo file, by the hash of its bytes — the key
+    under which the screen edition finds the photo again in the PDF (JPEGs are embedded as they
+    came)."""
+    sizes = {}
+    for _, path, _, inches in placed(document):
+        key = digest(path.read_bytes())
+        sizes[key] = max(sizes.get(key, 0), inches)
+    return sizes
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def downsample(writer, book, placed_inches, cache_dir):
+    """JPEG photos at `screen_dpi` for their placed size (a full page when the size is not
+    known). Each image is handled once however many pages share it; the resized JPEG is cached
+    by the original's hash, so a warm build writes the same bytes as a cold one."""
+    dpi = book.production["screen_dpi"]
+    page_limit = math.ceil(to_mm(book.design["trim_height"]) / 25.4 * dpi)
+    done = set()
     for page in writer.pages:
-        for image in page.images:
-            original = image.image
-            if max(original.size) <= limit:
+        for reference in page.get("/Resources", {}).get("/XObject", {}).values():
+            image = reference.get_object()
+            if id(image) in done or image.get("/Subtype") != "/Image" \
+                    or image.get("/Filter") != "/DCTDecode":
                 continue
-            key = hashlib.sha256(image.data).hexdigest()[:32]
-            cached = Path(cache_dir) / f"{key}-{limit}.png"
-            if cached.is_file():
-                small = Image.open(cached)
-                small.load()
-            else:
-                small = original.convert("RGB")
-                small.thumbnail((limit, limit), Image.LANCZOS)
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                small.save(cached)
-            image.replace(small, quality=85)
+            done.add(id(image))
+            key = digest(image._data)
+            inches = placed_inches.get(key)
+            limit = math.ceil(inches * dpi) if inches else page_limit
+            if max(image["/Width"], image["/Height"]) <= limit:
+                continue
+            small = _resized(image._data, key, limit, book.production["screen_quality"],
+                             Path(cache_dir))
+            with Image.open(io.BytesIO(small)) as resized:
+                width, height = resized.size
+            image._data = small
+            image[NameObject("/Width")] = NumberObject(width)
+            image[NameObject("/Height")] = NumberObject(height)
+
+
+def _resized(data, key, limit, quality, cache_dir):
+    """The photo as a JPEG whose width is at most `limit` px (cached by the original's hash)."""
+    cached = cache_dir / f"{key}-{limit}-q{quality}.jpg"
+    if cached.is_file():
+        return cached.read_bytes()
+    with Image.open(io.BytesIO(data)) as original:
+        photo = original.convert("RGB")
+    scale = limit / photo.width
+    photo = photo.resize((limit, max(1, round(photo.height * scale))), Image.LANCZOS)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=quality, optimize=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(buffer.getvalue())
+    return buffer.getvalue()

@@ -77,7 +77,7 @@ def finish(laid_out, book, manifest, edition, stamp, out_dir):
         press.add_marks(writer, book.production)
     else:
         trim_to_page(writer)
-        images.downsample(writer, book, out_dir / ".cache" / "screen-images")
+        images.downsample(writer, book, manifest.placed, out_dir / ".cache" / "screen-images")
         if "/OutputIntents" in writer._root_object:
             del writer._root_object["/OutputIntents"]
     add_page_labels(writer, manifest)

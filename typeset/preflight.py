@@ -243,11 +243,19 @@ def layout_warnings(messages):
 
 
 def outputs(book, paths):
-    """Checks of the written PDFs: fonts embedded and subset, boxes, output intent, ISBN."""
+    """Checks of the written PDFs: only the named fonts, embedded and subset; boxes, output
+    intent, ISBN."""
+    named = {family.replace(" ", "-") for family in book.design["fonts"].values()}
     findings = []
     for edition, path in paths.items():
         reader = PdfReader(path)
         for name, embedded, subset in _fonts(reader):
+            family = name.split("+")[-1].removesuffix("-Bold")
+            if family not in named:
+                findings.append(Finding("error", "font", f"{path.name}",
+                                        f"{family} is used but book.yaml names "
+                                        f"{', '.join(sorted(named))} — some text fell back to "
+                                        "another font: find it and name a font that has it"))
             if not embedded:
                 findings.append(Finding("error", "font", f"{path.name}",
                                         f"font {name} is not embedded — it must be, for print"))

@@ -12,12 +12,13 @@ from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
                            NameObject, NumberObject, RectangleObject)
 
+from .units import to_mm
+
 MM = 72 / 25.4
 HAIRLINE = 0.25  # pt
 
 
 def to_pt(length):
-    from .render import to_mm
     return to_mm(length) * MM
 
 

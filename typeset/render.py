@@ -7,7 +7,6 @@ Returns the laid-out document and a layout manifest: where each chapter and sect
 import base64
 import json
 import logging
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,7 +14,9 @@ import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from . import images as images_module
 from . import isbn, justify, press, typography
+from .units import to_mm
 from .content import KINDS
 from .errors import BuildError
 from .fetch import ContainedFetcher
@@ -51,6 +52,7 @@ class Manifest:
     missing_images: list = field(default_factory=list)
     colophon: int | None = None   # the page the ISBN is stamped on
     padding: int = 0              # blank pages added for the binding (--pad)
+    placed: dict = field(default_factory=dict)  # photo hash → widest placed width (inches)
 
     @property
     def padding_at(self):
@@ -111,16 +113,6 @@ def design_tokens(book):
     tokens.update({f"font-{name.replace('_', '-')}": f'"{family}"'
                    for name, family in design["fonts"].items()})
     return tokens
-
-
-UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
-
-
-def to_mm(length):
-    match = re.fullmatch(r"\s*([0-9.]+)\s*(mm|cm|in|pt|px)\s*", str(length))
-    if not match:
-        raise BuildError(f"design: `{length}` is not a length — write it as 210mm or 10.5pt")
-    return float(match[1]) * UNITS_MM[match[2]]
 
 
 def image_sources(book):
@@ -217,6 +209,7 @@ def render(book, pad=False):
         if first == front_pages:
             if pad:
                 manifest.padding = press.pages_to_add(manifest.page_count, book.production)
+            manifest.placed = images_module.placed_sizes(document)
             return Rendered(document, manifest, warnings)
         front_pages = first
     raise BuildError(f"the front matter did not settle at {front_pages} pages")
