@@ -9,7 +9,7 @@ DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common popple
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup isbn proofs check
+.PHONY: all catalogue test clean debs setup isbn proofs check watch bench
 
 all: catalogue
 
@@ -56,3 +56,11 @@ proofs: setup
 # The preflight report of a fresh build: every error and warning (STRICT=1: errors fail).
 check: setup
 	$(PY) -m typeset check --pad $(if $(STRICT),--strict)
+
+# Rebuild on every change under catalogue/, images/, templates/ and styles/ (Ctrl-C stops).
+watch: setup
+	$(PY) -m typeset watch
+
+# The benchmark (not part of make test): cold and warm builds, 1,000 pages, peak memory.
+bench: setup
+	$(PY) -m typeset.bench

@@ -4,6 +4,7 @@
     python -m typeset check [same options]   (build, then list every finding)
     python -m typeset isbn --set 978-…   (re-stamp the built PDFs, no new layout)
     python -m typeset proofs [--changed]  (spreads and contact sheet of the last build)
+    python -m typeset watch               (rebuild on every change, one line per build)
 """
 
 import argparse
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from . import content, isbn, postprocess, preflight, proofs, report
+from . import content, isbn, postprocess, preflight, proofs, report, watch
 from .build import build
 from .errors import BuildError, ContentError
 
@@ -41,7 +42,9 @@ def main(argv=None):
     proofs_cmd = commands.add_parser("proofs", help="render spreads and a contact sheet")
     proofs_cmd.add_argument("--changed", action="store_true",
                             help="only the spreads whose pages changed since the previous build")
-    for command in (isbn_cmd, proofs_cmd):
+    watch_cmd = commands.add_parser("watch", help="rebuild on every change under catalogue/, "
+                                    "images/, templates/ and styles/")
+    for command in (isbn_cmd, proofs_cmd, watch_cmd):
         command.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue")
         command.add_argument("--out", type=Path, default=PROJECT / "build")
     args = parser.parse_args(argv)
@@ -50,6 +53,11 @@ def main(argv=None):
             return set_isbn(args.catalogue, args.out, args.number)
         if args.command == "proofs":
             return make_proofs(args.catalogue, args.out, args.changed)
+        if args.command == "watch":
+            try:
+                watch.watch(args.catalogue, args.out, print_line=lambda line: print(line, flush=True))
+            except KeyboardInterrupt:
+                return 0
         result = build(args.catalogue, args.out, strict=args.strict, pad=args.pad)
     except (ContentError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,0 +1,113 @@
+"""The benchmark (`make bench`, not part of `make test`): writes build/bench.json.
+
+Scenarios, each run in a fresh process (so peak memory is its own):
+- cold: the whole catalogue, all outputs, empty output folder (median of `--runs`);
+- warm: the same after editing one caption, into the folder of a previous build;
+- large: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
+  kinds), built once.
+Each result has the wall time, the per-stage split from the build's progress lines and the
+peak resident memory.
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+STAGE = re.compile(r"^\[\d+/\d+\] (\w+)\s+([\d.]+) s$")
+
+
+def run_build(catalogue, out):
+    """One build in a child process: wall seconds, stage split, peak RSS (MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "typeset", "build", "--pad", "--catalogue",
+                           str(catalogue), "--out", str(out)], cwd=PROJECT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"build failed: {done.stderr.strip()}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    stages = {m[1]: float(m[2]) for m in map(STAGE.match, done.stdout.splitlines()) if m}
+    pages = int(re.search(r"print: .*\((\d+) pages", done.stdout)[1])
+    return {"seconds": round(seconds, 2), "stages": stages, "pages": pages,
+            "peak_mb": round(max(peak, before) / 1024)}
+
+
+def copy_book(root):
+    shutil.copytree(PROJECT / "catalogue", root / "catalogue")
+    shutil.copytree(PROJECT / "images", root / "images")
+    return root / "catalogue"
+
+
+def edit_caption(catalogue):
+    path = catalogue / "promotion.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("簽字儀式", "簽字儀式。", 1), encoding="utf-8")
+
+
+def large_book(root, copies):
+    """The real chapters repeated `copies` times under new ids, without a folio plan."""
+    catalogue = copy_book(root)
+    book = yaml.safe_load((catalogue / "book.yaml").read_text(encoding="utf-8"))
+    chapters = []
+    for entry in book["chapters"]:
+        source = yaml.safe_load((catalogue / entry["file"]).read_text(encoding="utf-8"))
+        (catalogue / entry["file"]).unlink()
+        for copy in range(copies):
+            data = dict(source, id=f"{source['id']}-{copy}")
+            for section in data.get("sections") or []:
+                section["id"] = f"{section['id']}-{copy}"
+            if copy < copies - 1:  # one colophon, at the end
+                data["blocks"] = [b for b in data.get("blocks") or [] if "colophon" not in b]
+            name = f"{copy:02d}-{entry['file']}"
+            (catalogue / name).write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+            chapters.append({"file": name})
+    chapters.sort(key=lambda c: (c["file"][3:] == "afterword.yaml", c["file"]))
+    book["chapters"] = chapters
+    (catalogue / "book.yaml").write_text(yaml.safe_dump(book, allow_unicode=True), "utf-8")
+    return catalogue
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m typeset.bench")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--copies", type=int, default=10, help="chapter copies in the large book")
+    parser.add_argument("--out", type=Path, default=PROJECT / "build" / "bench.json")
+    args = parser.parse_args(argv)
+    results = {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        catalogue = copy_book(scratch / "book")
+        cold = [run_build(catalogue, scratch / f"cold-{i}") for i in range(args.runs)]
+        warm = []
+        for i in range(args.runs):
+            edit_caption(catalogue)
+            warm.append(run_build(catalogue, scratch / "cold-0"))
+        large = run_build(large_book(scratch / "large", args.copies), scratch / "large-out")
+    for name, runs in (("cold", cold), ("warm", warm)):
+        results[name] = {"median_seconds": statistics.median(r["seconds"] for r in runs),
+                         "peak_mb": max(r["peak_mb"] for r in runs), "pages": runs[0]["pages"],
+                         "stages": {stage: statistics.median(r["stages"][stage] for r in runs)
+                                    for stage in runs[0]["stages"]},
+                         "runs": [r["seconds"] for r in runs]}
+    results["large"] = large
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

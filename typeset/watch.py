@@ -1,0 +1,53 @@
+"""Rebuild on every change: the editor saves a caption and sees the page.
+
+Watches the catalogue, the images and the project's templates and styles (watchfiles), and
+after each change builds again and prints one line: pages, time, findings, and which contents
+entries moved folio. A failed build prints its one-line error and leaves the last good PDFs.
+"""
+
+import time
+from pathlib import Path
+
+import watchfiles
+
+from .build import build
+from .errors import BuildError, ContentError
+from .render import STYLES, TEMPLATES
+
+
+def summary(result, previous):
+    """One line for a build: pages, seconds, findings, entries that moved since the last one."""
+    pages = result.manifest.page_count + result.manifest.padding
+    errors = sum(f.level == "error" for f in result.findings)
+    warnings = sum(f.level == "warning" for f in result.findings)
+    moved = []
+    if previous is not None:
+        before = {entry.id: entry.folio for entry in previous.manifest.entries}
+        moved = [f"{entry.title} {before[entry.id]:02d}→{entry.folio:02d}"
+                 for entry in result.manifest.entries
+                 if entry.id in before and before[entry.id] != entry.folio]
+    return (f"{time.strftime('%H:%M:%S')} built {pages} pages in {result.seconds:.1f} s — "
+            f"{errors} errors, {warnings} warnings; moved: {', '.join(moved) or 'none'}")
+
+
+def watch(catalogue, out, pad=True, print_line=print, stop=None):
+    """Build, then rebuild after every change until interrupted (or `stop` is set)."""
+    catalogue = Path(catalogue).resolve()
+    folders = [catalogue, catalogue.parent / "images", TEMPLATES, STYLES]
+    previous = None
+
+    def once():
+        nonlocal previous
+        try:
+            result = build(catalogue, out, pad=pad, progress=lambda line: None)
+        except (ContentError, BuildError) as error:
+            print_line(f"{time.strftime('%H:%M:%S')} error: {error} — the last good PDFs are kept")
+            return
+        print_line(summary(result, previous))
+        previous = result
+
+    once()
+    for _ in watchfiles.watch(*[folder for folder in folders if folder.is_dir()],
+                              stop_event=stop, debounce=300, step=100,
+                              watch_filter=lambda change, path: "/." not in path):
+        once()
