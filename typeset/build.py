@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import content, fonts, postprocess, preflight, render, report
+from . import content, fonts, lock, postprocess, preflight, render, report
 from .errors import BuildError
 
 STAGES = ("content", "fonts", "render", "preflight", "postprocess", "report")
@@ -27,26 +27,28 @@ class Result:
 
 
 def build(catalogue, out, strict=False, pad=False, progress=print):
-    """Build every edition of the book in `catalogue` into `out`."""
-    start = time.perf_counter()
-    with stage(1, progress):
-        book = content.load(catalogue)
-    with stage(2, progress):
-        book = fonts.check_coverage(book)
-    with stage(3, progress):
-        rendered = render.render(book, pad)
-    with stage(4, progress):
-        findings = preflight.preflight(book, rendered)
-        stopping = preflight.failures(findings, strict)
-        if stopping:
-            report.write(findings, out, book)  # the designer still gets the report
-            raise BuildError("; ".join(map(str, stopping)))
-    with stage(5, progress):
-        paths = postprocess.postprocess(book, rendered, out)
-    with stage(6, progress):
-        findings += preflight.outputs(book, paths)
-        report.write(findings, out, book)
-    return Result(paths, rendered.manifest, findings, time.perf_counter() - start)
+    """Build every edition of the book in `catalogue` into `out`.
+    One build at a time per `out`: a second one waits for the lock (lock.exclusive)."""
+    with lock.exclusive(out):
+        start = time.perf_counter()
+        with stage(1, progress):
+            book = content.load(catalogue)
+        with stage(2, progress):
+            book = fonts.check_coverage(book)
+        with stage(3, progress):
+            rendered = render.render(book, pad)
+        with stage(4, progress):
+            findings = preflight.preflight(book, rendered)
+            stopping = preflight.failures(findings, strict)
+            if stopping:
+                report.write(findings, out, book)  # the designer still gets the report
+                raise BuildError("; ".join(map(str, stopping)))
+        with stage(5, progress):
+            paths = postprocess.postprocess(book, rendered, out)
+        with stage(6, progress):
+            findings += preflight.outputs(book, paths)
+            report.write(findings, out, book)
+        return Result(paths, rendered.manifest, findings, time.perf_counter() - start)
 
 
 @contextmanager

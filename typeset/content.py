@@ -1,17 +1,26 @@
 """Stage 1 — content: load `book.yaml` and its chapter files into a validated model.
 
 Nothing is rendered from content that does not validate: every problem is a ContentError
-naming the file, the line and the fix.
+naming the file, the line and the fix. That includes the photos that have arrived: a file the
+content names that is damaged, truncated, not the type its name says, a decompression bomb,
+an SVG that refers outside itself, or a link to a file outside the images folder is an error
+at the line that names it (see `images.check`); one that has not arrived is a placeholder.
 """
 
+import calendar
+import contextvars
 import dataclasses
 import difflib
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import images as images_module
 from . import isbn, yamlsource
 from .errors import ContentError
+from .units import to_mm
 from .yamlsource import Mapping, Sequence
 
 RESERVED_FILES = {"book.yaml", "labels.yaml", "queries.yaml"}
@@ -127,6 +136,11 @@ def text(value, where):
     value = value.strip()
     if not value:
         where.fail("is empty", "write the text, or remove the field")
+    control = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\n\t"),
+                   None)
+    if control is not None:
+        where.fail(f"contains the control character U+{ord(control):04X}",
+                   "remove it (it is invisible: retype the text around it)")
     return value
 
 
@@ -139,17 +153,88 @@ def paragraphs(value, where):
     return [text(value, where)]
 
 
+# The images folder of the book being loaded (and the files already checked), so that the
+# `image` checker can check the files that have arrived.
+_IMAGES = contextvars.ContextVar("images", default=None)
+
+
 def image(value, where):
     value = text(value, where)
     path = Path(value)
     if path.is_absolute() or ".." in path.parts or value.startswith("~"):
         where.fail(f"`{value}` is outside the book's images folder",
                    "give a path under images/, such as images/preface/opening.jpg")
-    if path.parts[0] != "images" or len(path.parts) < 2:
+    if len(path.parts) < 2 or path.parts[0] != "images":
         where.fail(f"`{value}` is not under images/",
                    "give a path under images/, such as images/preface/opening.jpg")
     if path.suffix.lower() not in {".jpg", ".jpeg", ".png", ".svg"}:
         where.fail(f"`{value}` is not a JPEG, PNG or SVG file name", "use .jpg, .png or .svg")
+    loading = _IMAGES.get()
+    if loading is not None:
+        _check_arrived(value, loading, where)
+    return value
+
+
+def _check_arrived(value, loading, where):
+    """A photo that has arrived must be usable: a regular file inside the images folder that
+    images.check accepts. One that has not arrived is left to the placeholder."""
+    folder, checked = loading
+    file = folder.joinpath(*Path(value).parts[1:])
+    if not (file.exists() or file.is_symlink()):
+        return
+    if not file.resolve().is_relative_to(folder):
+        where.fail(f"{value} is a link to a file outside the images folder",
+                   "copy the file into images/ instead of linking to it")
+    if not file.is_file():
+        where.fail(f"{value} is not a regular file", "put the photo itself at this path")
+    if file not in checked:
+        try:
+            images_module.check(file)
+            checked[file] = None
+        except images_module.Unusable as problem:
+            checked[file] = problem
+    if checked[file] is not None:
+        where.fail(f"{value} {checked[file].message}", checked[file].hint)
+
+
+_DATE = re.compile(r"(?:(?P<year>\d{4})\s*年\s*)?(?:(?P<month>\d{1,2})\s*月\s*)?"
+                   r"(?:(?P<day>\d{1,2})\s*日)?")
+_ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})(?:-(?P<day>\d{2}))?")
+_RANGE = re.compile(r"\s*(?:至|到|-|–|—|～|~)\s*")
+
+
+def date(value, where):
+    """A date as printed: 2018年5月24日, 2019 年 4 月, 2021年, 2018年9月18日至22日 (a range
+    whose end leaves out what it shares with its start), or 2018-05-24. The month and the day
+    must exist."""
+    value = text(value, where)
+    example = "write it as printed, such as 2018年5月24日 (or 2018年9月18日至22日)"
+    iso = _ISO_DATE.fullmatch(value)
+    parts = [iso] if iso else [_DATE.fullmatch(part) for part in _RANGE.split(value)]
+    if len(parts) > 2 or not all(match and match[0] for match in parts):
+        where.fail(f"`{value}` is not a date", example)
+    start = None
+    for match in parts:
+        fields = {name: int(number) for name, number in match.groupdict().items() if number}
+        if start is None and "year" not in fields:
+            where.fail(f"`{value}` has no year", example)
+        for name in ("year", "month"):
+            if start and name in start and name not in fields and (
+                    name == "year" or "day" in fields):
+                fields[name] = start[name]
+        if "day" in fields and "month" not in fields:
+            where.fail(f"`{value}` has a day but no month", example)
+        if "year" not in fields:
+            where.fail(f"`{value}`: the end of the range has a month but no year", example)
+        year, month, day = fields.get("year"), fields.get("month"), fields.get("day")
+        if month is not None and not 1 <= month <= 12:
+            where.fail(f"`{value}`: there is no month {month}", example)
+        if day is not None and not 1 <= day <= calendar.monthrange(year, month)[1]:
+            where.fail(f"`{value}`: {year}年{month}月 has no day {day}", example)
+        key = (year, month or 0, day or 0)
+        if start and key <= start["key"]:
+            where.fail(f"`{value}`: the range ends before it starts", example)
+        start = {**fields, "key": key}
     return value
 
 
@@ -170,8 +255,9 @@ def integer(value, where):
 def choice(*options):
     def check(value, where):
         if value not in options:
+            guess = _closest(value, options)
             where.fail(f"`{value}` is not one of {', '.join(map(str, options))}",
-                       f"use {_closest(value, options) or options[0]}")
+                       f"use {guess}" if guess else "use one of them")
         return value
     return check
 
@@ -267,10 +353,10 @@ KINDS = {
                "title": optional(text), "salutation": optional(text),
                "page_mark": optional(text), "caption": optional(text), "image": optional(image)},
     "inscription": {"lines": required(lines), "author": required(text), "role": optional(text)},
-    "clipping": {"date": required(text), "source": required(text), "headline": optional(text),
+    "clipping": {"date": required(date), "source": required(text), "headline": optional(text),
                  "deck": optional(text), "body": optional(paragraphs), "image": optional(image),
                  "caption": optional(text), "size": optional(choice(*SIZES), "full")},
-    "video": {"title": required(text), "date": required(text), "source": required(text),
+    "video": {"title": required(text), "date": required(date), "source": required(text),
               "image": optional(image), "size": optional(choice(*SIZES), "full")},
     "ordersheet": {"title": required(text),
                    "products": required(records({"name": required(text),
@@ -415,32 +501,84 @@ def chapter(path, plan, ids):
                    sections, plan["folio"], path, data.line)
 
 
+def length(value, where):
+    value = text(value, where)
+    if not re.fullmatch(r"[0-9]*\.?[0-9]+(mm|cm|in|pt|px)", value):
+        where.fail(f"`{value}` is not a length", "write it with its unit, such as 3mm or 0.1mm")
+    return value
+
+
+def positive(check):
+    def checked(value, where):
+        value = check(value, where)
+        if value <= 0:
+            where.fail(f"must be more than 0, got {value}", "write a positive number")
+        return value
+    return checked
+
+
+def between(low, high):
+    def check(value, where):
+        value = integer(value, where)
+        if not low <= value <= high:
+            where.fail(f"must be from {low} to {high}, got {value}",
+                       f"write a number such as {high * 4 // 5}")
+        return value
+    return check
+
+
+def number(value, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        where.fail(f"expected a number, got {_describe(value)}", "write a number such as 1.8")
+    return value
+
+
+def language_tag(value, where):
+    value = text(value, where)
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+        where.fail(f"`{value}` is not a language tag", "write one such as zh-Hant or zh-Hant-MO")
+    return value
+
+
+def icc_profile(value, where):
+    """The press's CMYK profile: its path may be anywhere (the system's colour folder), so it
+    must be an ICC profile: nothing else is embedded in the PDF as the output intent."""
+    value = text(value, where)
+    path = Path(value)
+    if path.suffix.lower() not in (".icc", ".icm"):
+        where.fail(f"`{value}` is not an ICC profile (.icc or .icm)",
+                   "name the press's CMYK profile, such as /usr/share/color/icc/…/FOGRA39.icc")
+    try:
+        with path.open("rb") as file:
+            header = file.read(40) if path.is_file() else None
+    except OSError:
+        header = None
+    if header is not None and header[36:40] != b"acsp":
+        where.fail(f"`{value}` is not an ICC profile (no ICC signature)",
+                   "name the press's CMYK profile file")
+    return value  # a missing profile is reported by the render stage, with how to install it
+
+
 BOOK_FIELDS = {"slug": required(text), "title": required(text), "subtitle": optional(text, ""),
-               "year": optional(text, ""), "language": optional(text, "zh-Hant"),
-               "locale": optional(text, "zh-Hant"), "organisers": optional(lines, []),
+               "year": optional(text, ""), "language": optional(language_tag, "zh-Hant"),
+               "locale": optional(language_tag, "zh-Hant"), "organisers": optional(lines, []),
                "images": optional(text, "../images"), "isbn": optional(isbn_number),
                "design": required(lambda v, w: v), "production": optional(lambda v, w: v),
                "chapters": required(lambda v, w: v)}
 
 
-def length(value, where):
-    value = text(value, where)
-    if not re.fullmatch(r"[0-9]*\.?[0-9]+(mm|cm|in|pt)", value):
-        where.fail(f"`{value}` is not a length", "write it with its unit, such as 3mm or 0.1mm")
-    return value
-
-
 # Production tokens: how the book is printed, bound and published.
 PRODUCTION = {
     "binding": optional(choice("saddle-stitch", "perfect"), "saddle-stitch"),
-    "signature": optional(integer, 16),           # pages per folded sheet (perfect binding)
+    "signature": optional(positive(integer), 16),  # pages per folded sheet (perfect binding)
     "caliper": optional(length, "0.1mm"),         # paper thickness per leaf: the spine width
     "marks_offset": optional(length, "3mm"),      # crop marks start this far from the trim
     "marks_length": optional(length, "5mm"),
-    "output_profile": optional(text, "/usr/share/color/icc/ghostscript/default_cmyk.icc"),
-    "print_dpi": optional(integer, 300),          # photos below this warn in preflight
-    "screen_dpi": optional(integer, 150),         # photos are downsampled to this on screen
-    "screen_quality": optional(integer, 78),      # and recompressed at this JPEG quality
+    "output_profile": optional(icc_profile,
+                               "/usr/share/color/icc/ghostscript/default_cmyk.icc"),
+    "print_dpi": optional(positive(integer), 300),  # photos below this warn in preflight
+    "screen_dpi": optional(positive(integer), 150),  # photos are downsampled to this on screen
+    "screen_quality": optional(between(1, 95), 78),  # … and recompressed at this quality
 }
 
 
@@ -491,15 +629,25 @@ def load(catalogue):
     if not images.is_relative_to(catalogue.parent):
         raise ContentError(book_path, data.line_of("images"), "images: points outside the project",
                            "use a folder beside the catalogue, such as ../images")
+    design = _design(data["design"], book_path, data.line_of("design"))
+    production = _check_fields(data.get("production") or Mapping(), PRODUCTION,
+                               Where(book_path, data.line_of("production"), "production"))
+    _marks_outside_bleed(design, production, data, book_path)
     book = Book(catalogue=catalogue, images=images, slug=meta["slug"], title=meta["title"],
                 subtitle=meta["subtitle"], year=meta["year"], language=meta["language"],
                 locale=meta["locale"], organisers=meta["organisers"], isbn=meta["isbn"],
-                design=_design(data["design"], book_path, data.line_of("design")),
-                production=_check_fields(data.get("production") or Mapping(), PRODUCTION,
-                                         Where(book_path, data.line_of("production"),
-                                               "production")),
-                labels=_labels(catalogue))
+                design=design, production=production, labels=_labels(catalogue))
+    _queries(catalogue)
     plans = _chapter_plan(data["chapters"], book_path)
+    loading = _IMAGES.set((images, {}))
+    try:
+        _chapters(book, plans, catalogue, book_path)
+    finally:
+        _IMAGES.reset(loading)
+    return book
+
+
+def _chapters(book, plans, catalogue, book_path):
     listed = set()
     ids = {}
     for plan in plans:
@@ -517,16 +665,64 @@ def load(catalogue):
         book.chapters.append(chapter(path, plan, ids))
     for path in sorted(catalogue.glob("*.yaml")):
         if path.name not in listed and path.name not in RESERVED_FILES:
-            raise ContentError(path, 0, "this chapter file is not listed in book.yaml",
+            raise ContentError(path, 1, "this chapter file is not listed in book.yaml",
                                f"add `- file: {path.name}` to the chapters of book.yaml, "
                                "or move the file out of the catalogue")
-    return book
 
 
-DESIGN_TOKENS = {
-    "trim_width", "trim_height", "bleed", "margin_top", "margin_bottom", "margin_inner",
-    "body_size", "body_leading", "measure", "colours", "fonts",
+def _marks_outside_bleed(design, production, data, path):
+    """The crop marks start outside the bleed (press.add_marks)."""
+    if to_mm(production["marks_offset"]) < to_mm(design["bleed"]) - 0.001:
+        given = data.get("production")
+        line = given.line_of("marks_offset") if isinstance(given, Mapping) else \
+            data.line_of("production")
+        raise ContentError(path, line, f"production.marks_offset: {production['marks_offset']} "
+                           f"is inside the bleed ({design['bleed']})",
+                           f"make it at least the bleed: marks_offset: {design['bleed']}")
+
+
+def colour(value, where):
+    """A CSS colour: #rgb/#rrggbb(aa), a colour word, or rgb()/hsl()/device-cmyk()."""
+    value = text(value, where)
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|[a-zA-Z]+|"
+                        r"(?:rgba?|hsla?|device-cmyk)\([0-9.,%\s/+-]+\)", value):
+        where.fail(f"`{value}` is not a colour", "write it as #9e1b22 or device-cmyk(0 1 1 0.3)")
+    return value
+
+
+def font_family(value, where):
+    value = text(value, where)
+    if re.search(r"[\"'\\;{}<>\n]", value):
+        where.fail(f"`{value}` is not a font family name", "write the name alone, such as "
+                   "Noto Serif CJK TC (fc-list shows the installed ones)")
+    return value
+
+
+def token_names(check):
+    """A mapping of plain names (colour names, font roles) to checked values."""
+    def checked(value, where):
+        if not isinstance(value, dict) or not value:
+            where.fail(f"expected name: value pairs, got {_describe(value)}",
+                       "write one `name: value` per line, indented under it")
+        result = {}
+        for name, item in value.items():
+            line = value.line_of(name) if isinstance(value, Mapping) else where.line
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", str(name)):
+                where.at(str(name), line).fail("is not a plain name",
+                                               "use lower-case ascii letters, digits, _ and -")
+            result[name] = check(item, where.at(name, line))
+        return result
+    return checked
+
+
+DESIGN = {
+    "trim_width": required(length), "trim_height": required(length), "bleed": required(length),
+    "margin_top": required(length), "margin_bottom": required(length),
+    "margin_inner": required(length), "body_size": required(length),
+    "body_leading": required(positive(number)), "measure": required(positive(integer)),
+    "colours": required(token_names(colour)), "fonts": required(token_names(font_family)),
 }
+DESIGN_TOKENS = set(DESIGN)
 FONT_ROLES = {"body", "heading", "body_simplified", "heading_simplified", "inscription"}
 
 
@@ -543,21 +739,62 @@ def _design(design, path, line):
                                f"known tokens: {', '.join(sorted(DESIGN_TOKENS))}")
     for key in sorted(DESIGN_TOKENS - set(design)):
         raise ContentError(path, design.line, f"design: missing token `{key}`", f"add `{key}: …`")
-    fonts = design["fonts"]
-    for role in sorted(FONT_ROLES - set(fonts or {})):
+    checked = _check_fields(design, DESIGN, Where(path, design.line, "design"))
+    for role in sorted(FONT_ROLES - set(checked["fonts"])):
         raise ContentError(path, design.line_of("fonts"), f"design.fonts: missing `{role}`",
                            f"name the font family for {role}")
-    return dict(design)
+    return checked
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@functools.lru_cache(maxsize=1)
+def used_labels():
+    """The labels the templates print (`labels.name`): each must be in labels.yaml."""
+    return sorted({name for template in TEMPLATES.rglob("*.j2")
+                   for name in re.findall(r"\blabels\.([a-z_][a-z0-9_]*)",
+                                          template.read_text(encoding="utf-8"))})
 
 
 def _labels(catalogue):
     """The book's fixed phrases (目錄, 圖片待補 …), one file for all templates."""
     path = catalogue / "labels.yaml"
+    if not path.is_file():
+        raise ContentError(path, 0, "labels.yaml not found",
+                           "copy labels.yaml from another book and translate its phrases")
     data = yamlsource.load(path)
     if not isinstance(data, Mapping):
         raise ContentError(path, 1, "labels.yaml must be a mapping of name: phrase",
                            "write `contents: 目錄` …")
-    return {key: text(value, Where(path, data.line_of(key), key)) for key, value in data.items()}
+    labels = {key: text(value, Where(path, data.line_of(key), key))
+              for key, value in data.items()}
+    for name in used_labels():
+        if name not in labels:
+            raise ContentError(path, data.line or 1, f"the label `{name}` is missing",
+                               f"add `{name}: …` (the templates print it)")
+    return labels
+
+
+QUERY = {"file": optional(text), "where": optional(text), "what": required(text),
+         "suggestion": optional(text)}
+
+
+def _queries(catalogue):
+    """The editor's queries (queries.yaml, optional): a list of {file, where, what,
+    suggestion}; the preflight lists them."""
+    path = catalogue / "queries.yaml"
+    if not path.is_file():
+        return []
+    data = yamlsource.load(path)
+    if data is None:
+        return []
+    if not isinstance(data, Sequence):
+        raise ContentError(path, getattr(data, "line", 1) or 1,
+                           "queries.yaml must be a list of queries",
+                           "write one `- file: …` item (with where, what, suggestion) per query")
+    return [_check_fields(entry, QUERY, Where(path, _line_of(data, i), f"query {i + 1}"))
+            for i, entry in enumerate(data)]
 
 
 def _line_of(container, index):

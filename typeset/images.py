@@ -1,18 +1,135 @@
-"""Photos: their effective resolution where they are placed, and screen-sized copies."""
+"""Photos: whether a file can be used at all, their effective resolution where they are
+placed, and screen-sized copies.
+
+A file under images/ that the content names is checked when the content loads (`check`,
+called by `content.image`), before anything is laid out: a file that Pillow cannot open, a
+damaged or truncated one, one that is not the type its extension says, one larger than
+Pillow's decompression-bomb limit, and an SVG that is not well-formed or refers to anything
+outside itself (another file, a network URL, an XML entity) each stop the build with a
+ContentError at the content's file:line, naming the image and the fix. They are errors, not
+placeholders: a photo that has arrived but is broken must be replaced before the press, and a
+placeholder would hide that. A file that has not arrived at all is still a placeholder and a
+warning (preflight's `missing-image`).
+"""
 
 import hashlib
 import io
 import math
+import re
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+from xml.parsers import expat
 
-from PIL import Image
+from PIL import Image, ImageFile, UnidentifiedImageError
 from pypdf.generic import NameObject, NumberObject
 from weasyprint.formatting_structure import boxes
 
 from .units import to_mm
 
 CSS_PX_PER_INCH = 96
+
+# What each file name extension promises (MPO: the JPEG variant many cameras write).
+FORMATS = {".jpg": ("JPEG", "MPO"), ".jpeg": ("JPEG", "MPO"), ".png": ("PNG",)}
+
+
+class Unusable(Exception):
+    """A photo file the build cannot use: what is wrong with it and how to fix it."""
+
+    def __init__(self, message, hint):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def check(file):
+    """Raise Unusable unless `file` is a whole image of the type its name says (JPEG, PNG) or
+    a self-contained SVG. Quick: a JPEG is decoded at an eighth of its size (a truncated one
+    still fails), a PNG's chunks are read and their checksums verified."""
+    file = Path(file)
+    if file.suffix.lower() == ".svg":
+        return check_svg(file.read_bytes())
+    expected = FORMATS[file.suffix.lower()]
+    # WeasyPrint lets Pillow load truncated files (it sets this on import): not here.
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        with warnings.catch_warnings():
+            # Past Pillow's limit it only warns; past twice the limit it refuses. Both stop here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                if image.format not in expected:
+                    raise Unusable(f"is a {image.format} file, not a {expected[0]} as its name "
+                                   "says", f"save it as {expected[0]}, or give it the extension "
+                                   f".{image.format.lower()} (here and in the content)")
+                if image.format == "PNG":
+                    image.verify()
+                else:
+                    image.draft(image.mode, (max(1, image.width // 8),
+                                             max(1, image.height // 8)))
+                    image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        size = re.search(r"\((\d+) pixels\)", str(error))
+        raise Unusable(f"has {size[1] if size else 'too many'} pixels, more than Pillow's limit "
+                       f"of {Image.MAX_IMAGE_PIXELS} (a decompression bomb?)",
+                       "supply the photo at its print size (a few thousand pixels a side)")
+    except UnidentifiedImageError:
+        raise Unusable(f"is not a {expected[0]} image (empty, damaged or another kind of file)",
+                       "replace it with the original photo")
+    except Unusable:
+        raise
+    except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, ValueError …
+        raise Unusable(f"is damaged or truncated ({error})", "replace it with the original photo")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+_REFERENCE_ATTRIBUTES = {"href", "src", "{http://www.w3.org/1999/xlink}href"}
+_CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)|"
+                      r"@import\s*(?:url\(\s*)?['\"]?\s*([^'\")\s;]*)", re.I)
+
+
+def _entity_declarations(data):
+    """The names of the XML entities the document declares (in whatever encoding)."""
+    parser = expat.ParserCreate()
+    names = []
+    parser.EntityDeclHandler = lambda name, *_: names.append(name)
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        pass  # not well-formed: the parse in check_svg says so
+    return names
+
+
+def check_svg(data):
+    """Raise Unusable unless `data` is a well-formed SVG that refers to nothing outside itself:
+    only `#fragment` and `data:` references, no XML entities."""
+    if _entity_declarations(data):
+        raise Unusable("declares XML entities (<!ENTITY …>)",
+                       "remove the DOCTYPE's entity declarations and write the text out")
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise Unusable(f"is not well-formed SVG ({error})", "export the SVG again")
+    if root.tag not in (f"{SVG_NAMESPACE}svg", "svg"):
+        raise Unusable(f"is not an SVG image (its root element is <{root.tag}>)",
+                       "export the drawing as SVG")
+    for element in root.iter():
+        references = [value for name, value in element.attrib.items()
+                      if name in _REFERENCE_ATTRIBUTES]
+        css = list(element.attrib.values())
+        if element.tag in (f"{SVG_NAMESPACE}style", "style"):
+            css.append(element.text or "")
+        references += [url or imported for text in css
+                       for url, imported in _CSS_URL.findall(text)]
+        for reference in references:
+            reference = reference.strip()
+            if reference and not reference.startswith("#") \
+                    and not reference.lower().startswith("data:"):
+                raise Unusable(f"refers to `{reference}`: an SVG must be self-contained",
+                               "embed what it shows in the SVG (a data: URL) or remove the "
+                               "reference")
 
 
 def placed(document):

@@ -21,7 +21,7 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-from . import images, press, render
+from . import images, lock, press, render
 from .errors import BuildError
 
 # Each edition is written from the same layout with its own PDF variant: PDF/X-4 for the press
@@ -200,11 +200,12 @@ def publish(finished, out_dir, slug):
         paths = {}
         previous = out_dir / ".cache" / "previous"
         previous.mkdir(parents=True, exist_ok=True)
-        for edition, name in temporary.items():
-            paths[edition] = out_dir / f"{slug}-{edition}.pdf"
-            if paths[edition].exists():  # kept for the proofs of what changed
-                os.replace(paths[edition], previous / paths[edition].name)
-            os.replace(name, paths[edition])
+        with lock.interrupts_held():  # all editions in place, or none
+            for edition, name in temporary.items():
+                paths[edition] = out_dir / f"{slug}-{edition}.pdf"
+                if paths[edition].exists():  # kept for the proofs of what changed
+                    os.replace(paths[edition], previous / paths[edition].name)
+                os.replace(name, paths[edition])
         return paths
     finally:
         for name in temporary.values():

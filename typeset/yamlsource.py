@@ -68,22 +68,44 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 def load(path):
     """Parse one YAML file; syntax errors become ContentError with the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ContentError(path, 0, "file not found", "create it or remove it from book.yaml")
-    except UnicodeDecodeError as error:
-        raise ContentError(path, 0, f"not UTF-8 text ({error.reason})", "save the file as UTF-8")
-    loader = _Loader(text)
-    loader.name = str(path)
+    except IsADirectoryError:
+        raise ContentError(path, 0, "is a folder, not a YAML file", "rename or remove the folder")
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ContentError(path, data[:error.start].count(b"\n") + 1,
+                           f"not UTF-8 text (byte 0x{data[error.start]:02x})",
+                           "save the file as UTF-8")
+    loader = None
+    try:
+        loader = _Loader(text)
+        loader.name = str(path)
         return loader.get_single_data()
+    except yaml.constructor.ConstructorError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = (error.problem or error.context or "invalid YAML").strip()
+        raise ContentError(path, mark.line + 1 if mark else 0, f"YAML error: {problem}",
+                           "write the values out: an alias (*name) cannot hold itself"
+                           if "recursive" in problem else
+                           "write plain text, lists and mappings: no `!` tags")
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
         problem = (error.problem or error.context or "invalid YAML").strip()
         raise ContentError(path, line, f"YAML syntax error: {problem}",
                            "check indentation, colons and quotes on this line and the one above")
+    except yaml.reader.ReaderError as error:
+        line = text[:error.position].count("\n") + 1
+        raise ContentError(path, line, f"the character U+{error.character:04X} is not allowed "
+                           "in YAML", "remove it (it is invisible: retype the text around it)")
     except yaml.YAMLError as error:
         raise ContentError(path, 0, f"YAML error: {error}", "fix the YAML syntax")
+    except RecursionError:
+        raise ContentError(path, loader.line + 1, "YAML nested too deeply",
+                           "check the brackets: a list or mapping is opened and never closed")
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
