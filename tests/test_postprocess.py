@@ -83,3 +83,25 @@ def test_cli_prints_one_line_and_exits_non_zero(small_book):
     errors = [line for line in run.stderr.splitlines() if line]
     assert len(errors) == 1 and "one.yaml:4:" in errors[0] and "`figure`" in errors[0]
     assert "Traceback" not in run.stderr
+
+
+def test_editions_written_at_once_equal_those_written_one_by_one(small_book, monkeypatch):
+    """The screen edition is written in a forked process while the print edition is written
+    here: the bytes are those of a build that writes them one after the other."""
+    together = {name: path.read_bytes() for name, path in small_book.build().paths.items()}
+    monkeypatch.setenv("TYPESET_JOBS", "1")
+    alone = {name: path.read_bytes() for name, path in small_book.build().paths.items()}
+    assert set(together) == {"print", "screen", "cover", "imposed"}
+    assert together == alone
+
+
+def test_a_failure_in_a_forked_writer_is_raised_here():
+    from typeset import forks
+
+    def fails():
+        raise ContentError("one.yaml", 3, "planted", "remove it")
+
+    with pytest.raises(ContentError, match="one.yaml:3: planted"):
+        forks.run({"here": lambda: 1, "there": fails})
+    assert forks.run({"here": lambda: 1, "there": lambda: b"2" * 100_000}) == {
+        "here": 1, "there": b"2" * 100_000}

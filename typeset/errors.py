@@ -13,6 +13,9 @@ class ContentError(Exception):
         self.hint = hint
         super().__init__(str(self))
 
+    def __reduce__(self):  # sent whole from a forked writer (forks.run)
+        return type(self), (self.file, self.line, self.message, self.hint)
+
     def __str__(self):
         where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
         text = f"{where}: {self.message}"

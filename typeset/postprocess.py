@@ -10,6 +10,7 @@ editions are ready: a failed build leaves the last good PDFs in place.
 """
 
 import datetime
+import functools
 import hashlib
 import io
 import os
@@ -21,7 +22,7 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-from . import images, lock, press, render
+from . import forks, images, lock, press, render
 from .errors import BuildError
 
 # Each edition is written from the same layout with its own PDF variant: PDF/X-4 for the press
@@ -32,35 +33,57 @@ EDITIONS = {"print": "pdf/x-4", "screen": "pdf/ua-1"}
 
 def postprocess(book, rendered, out_dir):
     """Stage 5: write the print and screen editions, the cover and, for saddle stitch, the
-    imposed sheets into `out_dir`; return their paths."""
+    imposed sheets into `out_dir`; return their paths. The screen edition is written from the
+    one layout while the print edition, the cover and the sheets are (forks.run)."""
     out_dir = Path(out_dir)
-    laid_out = {edition: rendered.document.write_pdf(pdf_variant=variant)
-                for edition, variant in EDITIONS.items()}
     manifest = rendered.manifest
-    paths = publish_editions(book, laid_out, manifest, out_dir)
+    stamp = render.stamp(book)
+
+    def edition(name):
+        def write_and_finish():
+            laid_out = write_pdf(rendered.document, EDITIONS[name])
+            finished = {name: finish(laid_out, book, manifest, name, stamp, out_dir)}
+            if name == "print":
+                finished.update(cover_and_sheets(finished["print"], book, manifest))
+            return laid_out, finished
+        return write_and_finish
+
+    written = forks.run({name: edition(name) for name in EDITIONS})
+    laid_out = {name: layout for name, (layout, _) in written.items()}
+    finished = {name: pdf for _, outputs in written.values() for name, pdf in outputs.items()}
+    paths = publish(finished, out_dir, book.slug)
     save_layout(out_dir, book.slug, laid_out, manifest)
     return paths
 
 
 def restamp(book, out_dir):
     """Stamp the current ISBN onto the last build's layout, without laying the book out again."""
-    laid_out, manifest = load_layout(Path(out_dir), book.slug)
-    return publish_editions(book, laid_out, manifest, Path(out_dir))
-
-
-def publish_editions(book, laid_out, manifest, out_dir):
-    stamp = PdfReader(io.BytesIO(render.stamp(book)))
-    finished = {edition: finish(laid_out[edition], book, manifest, edition, stamp, out_dir)
-                for edition in EDITIONS}
-    pages = manifest.page_count + manifest.padding
-    finished["cover"] = finish_cover(render.cover(book, pages), book)
-    if book.production["binding"] == "saddle-stitch" and pages % 4 == 0:
-        imposed = press.impose(finished["print"])
-        add_metadata(imposed, book, "imposed")
-        # Each sheet copied the pages' shared fonts and images: keep one copy of each.
-        imposed.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-        finished["imposed"] = _bytes(imposed)
+    out_dir = Path(out_dir)
+    laid_out, manifest = load_layout(out_dir, book.slug)
+    stamp = render.stamp(book)
+    finished = forks.run({name: functools.partial(finish, laid_out[name], book, manifest, name,
+                                                  stamp, out_dir) for name in EDITIONS})
+    finished.update(cover_and_sheets(finished["print"], book, manifest))
     return publish(finished, out_dir, book.slug)
+
+
+def write_pdf(document, variant):
+    """The laid-out document as PDF bytes in one variant. WeasyPrint keeps the fonts a
+    write_pdf used for the next one, so the second edition's font subsets would also hold the
+    first's glyphs and its bytes would depend on the order: each write starts with none."""
+    document.fonts = {}
+    return document.write_pdf(pdf_variant=variant)
+
+
+def cover_and_sheets(print_pdf, book, manifest):
+    """The cover spread and, for saddle stitch, the imposed sheets of the print edition."""
+    pages = manifest.page_count + manifest.padding
+    made = {"cover": finish_cover(render.cover(book, pages), book)}
+    if book.production["binding"] == "saddle-stitch" and pages % 4 == 0:
+        imposed = press.impose(print_pdf)
+        add_metadata(imposed, book, "imposed")
+        made["imposed"] = _bytes(imposed)
+    return made
 
 
 def finish(laid_out, book, manifest, edition, stamp, out_dir):
@@ -72,7 +95,7 @@ def finish(laid_out, book, manifest, edition, stamp, out_dir):
     if manifest.padding:
         press.pad(writer, manifest.padding, manifest.padding_at)
     if manifest.stamp_page is not None:
-        stamp_colophon(writer, manifest.stamp_page, stamp)
+        stamp_colophon(writer, manifest.stamp_page, PdfReader(io.BytesIO(stamp)))
     if edition == "print":
         press.add_marks(writer, book.production)
     else:

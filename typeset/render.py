@@ -5,6 +5,7 @@ Returns the laid-out document and a layout manifest: where each chapter and sect
 """
 
 import base64
+import gc
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -272,9 +273,13 @@ def _weasyprint(book, source, tokens, sheets=None):
                    color_profiles=profiles)] + [
             CSS(filename=path, font_config=fonts, url_fetcher=fetcher)
             for path in (sheets or stylesheets())]
+        # Layout makes millions of short-lived objects and no cycles worth collecting
+        # meanwhile: without the cyclic collector it runs a fifth faster.
+        gc.disable()
         document = HTML(string=source, base_url=str(PROJECT) + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, color_profiles=profiles)
     finally:
+        gc.enable()
         logger.removeHandler(collect)
     if fetcher.refused:
         raise BuildError("refused to read: " + "; ".join(fetcher.refused))
