@@ -90,3 +90,70 @@ def test_photo_that_arrives_is_drawn_in_the_same_slot(small_book):
     with pdfplumber.open(after.paths["print"]) as pdf:
         page = pdf.pages[after.manifest.entries[0].page]
         assert len(page.images) == 1 and "圖片待補" not in page.extract_text()
+
+
+def pages_as_pixels(document):
+    """Each page of a laid-out document, drawn small (pypdfium2): what a reader sees."""
+    import pypdfium2
+    pdf = pypdfium2.PdfDocument(document.write_pdf())
+    return [pdf[index].render(scale=0.5).to_pil().tobytes() for index in range(len(pdf))]
+
+
+def layout_summary(rendered):
+    manifest = rendered.manifest
+    return (manifest.front_pages, manifest.page_count, manifest.colophon, manifest.entries,
+            manifest.missing_images, manifest.placed)
+
+
+def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout():
+    """watch lays the book out chapter by chapter; each page must be the page the whole-book
+    layout makes (drawn identically), with the same manifest: outline, labels, folios."""
+    book = content.load(PROJECT / "catalogue")
+    whole = render.render(book, pad=True)
+    parts = {}
+    by_parts = render.render(book, pad=True, parts=parts)
+    assert len(parts) == len(book.chapters) + 1  # each chapter and the front matter
+    assert layout_summary(by_parts) == layout_summary(whole)
+    assert by_parts.warnings == whole.warnings == []
+    assert pages_as_pixels(by_parts.document) == pages_as_pixels(whole.document)
+
+
+def test_an_edit_lays_out_again_only_its_chapter(small_book, monkeypatch):
+    parts = {}
+    render.render(content.load(small_book.catalogue), parts=parts)
+    laid_out = []
+    real = render._weasyprint
+    monkeypatch.setattr(render, "_weasyprint",
+                        lambda book, source, *args: laid_out.append(source) or
+                        real(book, source, *args))
+    unchanged = render.render(content.load(small_book.catalogue), parts=parts)
+    assert laid_out == []
+    assert len(unchanged.document.pages) == unchanged.manifest.page_count
+    small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
+        encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
+    book = content.load(small_book.catalogue)
+    edited = render.render(book, parts=parts)
+    assert len(laid_out) == 1 and "改過" in laid_out[0] and 'id="two"' in laid_out[0]
+    assert len(parts) == 3  # what the last build used, nothing older
+    monkeypatch.undo()
+    whole = render.render(book)
+    assert layout_summary(edited) == layout_summary(whole)
+    assert pages_as_pixels(edited.document) == pages_as_pixels(whole.document)
+
+
+def test_a_chapter_that_grows_moves_the_next_and_the_contents(small_book):
+    """A chapter that runs a page longer pushes the next one to a later recto: that part is
+    laid out again with its new first folio, and the contents page prints it."""
+    parts = {}
+    before = render.render(content.load(small_book.catalogue), parts=parts)
+    small_book.write("one.yaml", (small_book.catalogue / "one.yaml").read_text(
+        encoding="utf-8").replace("  - paragraph: 貧困是人類社會的頑疾。",
+                                  "\n".join(["  - paragraph: " + "貧困是人類社會的頑疾。" * 20] * 12)))
+    book = content.load(small_book.catalogue)
+    after = render.render(book, parts=parts)
+    folio = {e.id: e.folio for e in after.manifest.entries}
+    assert folio["two"] > {e.id: e.folio for e in before.manifest.entries}["two"]
+    assert layout_summary(after) == layout_summary(render.render(book))
+    contents = after.document.copy([after.document.pages[after.manifest.front_pages - 1]])
+    with pdfplumber.open(__import__("io").BytesIO(contents.write_pdf())) as pdf:
+        assert re.search(rf"第二章[.\s·…]*{folio['two']:02d}", pdf.pages[0].extract_text())

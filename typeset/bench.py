@@ -3,6 +3,7 @@
 Scenarios, each run in a fresh process (so peak memory is its own):
 - cold: the whole catalogue, all outputs, empty output folder (median of `--runs`);
 - warm: the same after editing one caption, into the folder of a previous build;
+- watch: rebuilds after a caption edit inside one long-running process, as `make watch` does;
 - large: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
   kinds), built once.
 Each result has the wall time, the per-stage split from the build's progress lines and the
@@ -84,6 +85,34 @@ def _pss_kb(pid):
     return int(found[1]) if found else 0
 
 
+# The watch loop: one process builds, then rebuilds after each caption edit (as `make watch`).
+WATCH = r"""
+import json, sys, time
+from pathlib import Path
+from typeset.bench import edit_caption
+from typeset.build import build
+catalogue, out, runs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+parts = {}
+build(catalogue, out, pad=True, progress=lambda line: None, parts=parts)
+seconds = []
+for _ in range(runs):
+    edit_caption(catalogue)
+    start = time.perf_counter()
+    build(catalogue, out, pad=True, progress=lambda line: None, parts=parts)
+    seconds.append(round(time.perf_counter() - start, 2))
+print(json.dumps(seconds))
+"""
+
+
+def watch_rebuilds(catalogue, out, runs):
+    """Seconds of each rebuild after a caption edit, in one long-running process."""
+    done = subprocess.run([sys.executable, "-c", WATCH, str(catalogue), str(out), str(runs)],
+                          cwd=PROJECT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"watch rebuild failed: {done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def copy_book(root):
     shutil.copytree(PROJECT / "catalogue", root / "catalogue")
     shutil.copytree(PROJECT / "images", root / "images")
@@ -134,6 +163,7 @@ def main(argv=None):
         for i in range(args.runs):
             edit_caption(catalogue)
             warm.append(run_build(catalogue, scratch / "cold-0"))
+        watch = watch_rebuilds(catalogue, scratch / "watch", args.runs)
         large = run_build(large_book(scratch / "large", args.copies), scratch / "large-out")
     for name, runs in (("cold", cold), ("warm", warm)):
         results[name] = {"median_seconds": statistics.median(r["seconds"] for r in runs),
@@ -143,6 +173,7 @@ def main(argv=None):
                          "stages": {stage: statistics.median(r["stages"][stage] for r in runs)
                                     for stage in runs[0]["stages"]},
                          "runs": [r["seconds"] for r in runs]}
+    results["watch"] = {"median_seconds": statistics.median(watch), "runs": watch}
     results["large"] = large
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -26,9 +26,10 @@ class Result:
     seconds: float
 
 
-def build(catalogue, out, strict=False, pad=False, progress=print):
+def build(catalogue, out, strict=False, pad=False, progress=print, parts=None):
     """Build every edition of the book in `catalogue` into `out`.
-    One build at a time per `out`: a second one waits for the lock (lock.exclusive)."""
+    One build at a time per `out`: a second one waits for the lock (lock.exclusive).
+    `parts`: the laid-out parts a long-running process keeps between builds (render)."""
     with lock.exclusive(out):
         start = time.perf_counter()
         with stage(1, progress):
@@ -36,7 +37,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print):
         with stage(2, progress):
             book = fonts.check_coverage(book)
         with stage(3, progress):
-            rendered = render.render(book, pad)
+            rendered = render.render(book, pad, parts)
         with stage(4, progress):
             findings = preflight.preflight(book, rendered)
             stopping = preflight.failures(findings, strict)

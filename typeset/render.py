@@ -6,10 +6,12 @@ Returns the laid-out document and a layout manifest: where each chapter and sect
 
 import base64
 import gc
+import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 from weasyprint import CSS, HTML
@@ -26,9 +28,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT / "templates"
 STYLES = PROJECT / "styles"
 
-# The front matter (cover, blank inside cover, title page, contents) is four pages by design;
-# the first pass assumes it and a second pass corrects it when the contents run longer.
-FRONT_PAGES_GUESS = 4
+# The front matter (cover, blank inside cover, title page, contents) is laid out alone first
+# to count its pages (a long contents runs over); should the count be wrong, a second pass of
+# the whole book corrects it.
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,18 @@ def design_tokens(book):
         "type-height": f"{trim_height - to_mm(design['margin_top']) - to_mm(design['margin_bottom']):.3f}mm",
         "body-size": design["body_size"], "body-leading": str(design["body_leading"]),
     }
+    tokens["book-title"] = css_string(book.title)  # the verso running head
     tokens.update({f"colour-{name}": value for name, value in design["colours"].items()})
     tokens.update({f"font-{name.replace('_', '-')}": f'"{family}"'
                    for name, family in design["fonts"].items()})
     return tokens
+
+
+def css_string(text):
+    """`text` as a quoted CSS string (backslash, quotes and line ends escaped)."""
+    escaped = "".join(f"\\{ord(c):x} " if c in '\\"\n\r\f' or ord(c) < 0x20 else c
+                      for c in text)
+    return f'"{escaped}"'
 
 
 def image_sources(book):
@@ -198,22 +208,107 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render(book, pad=False):
+def render(book, pad=False, parts=None):
     """Stage 3: lay out the book; the contents' page numbers come from the layout itself.
-    With `pad`, the manifest plans the blank pages the binding needs."""
+    With `pad`, the manifest plans the blank pages the binding needs.
+
+    With `parts` (a dict a long-running process keeps between builds, as `watch` does), the
+    book is laid out by parts — each chapter alone, then the front matter with the folios the
+    chapters landed on — and a part whose source, styles, photos and first folio are unchanged
+    is taken from `parts` instead of laid out again: after a caption edit, one chapter is. The
+    pages are the same as those of the whole book laid out at once (tested page for page)."""
     images = image_sources(book)
-    front_pages = FRONT_PAGES_GUESS
+    if parts is not None:
+        document, warnings, front_pages = _by_parts(book, images, parts)
+    else:
+        document, warnings, front_pages = _whole(book, images)
+    manifest = _manifest(book, document, front_pages, images)
+    if pad:
+        manifest.padding = press.pages_to_add(manifest.page_count, book.production)
+    manifest.placed = images_module.placed_sizes(document)
+    return Rendered(document, manifest, warnings)
+
+
+def _whole(book, images):
+    """The whole book in one layout; the front matter's length is measured first and, should
+    the contents run longer with their page numbers in, corrected by a second pass."""
+    front_pages = _front_pages(book, images)
     for _ in range(2):
         document, warnings = _layout(book, images, front_pages)
-        manifest = _manifest(book, document, front_pages, images)
-        first = manifest.entries[0].page if manifest.entries else front_pages
+        anchors = _anchors(document)
+        first = anchors.get(book.chapters[0].id, front_pages) if book.chapters else front_pages
         if first == front_pages:
-            if pad:
-                manifest.padding = press.pages_to_add(manifest.page_count, book.production)
-            manifest.placed = images_module.placed_sizes(document)
-            return Rendered(document, manifest, warnings)
+            return document, warnings, front_pages
         front_pages = first
     raise BuildError(f"the front matter did not settle at {front_pages} pages")
+
+
+def _by_parts(book, images, parts):
+    """The book laid out part by part, reusing the unchanged parts kept in `parts`."""
+    template = environment().get_template("book.html.j2")
+    styles = _styles_digest()
+    used, pages, warnings, folios = {}, [], [], {}
+    folio = 1
+    for index, chapter in enumerate(book.chapters):
+        last = index == len(book.chapters) - 1
+        source = template.render(book=book, labels=book.labels, images=images, part=chapter,
+                                 part_end=not last)
+        tokens = tokens_css(book, first_page_number=folio)
+        document, part_warnings = _part(book, source, tokens, styles, images, parts, used)
+        laid_out = document.pages if last else document.pages[:-1]  # drop the part-end page
+        for offset, page in enumerate(laid_out):
+            for name in page.anchors:
+                folios.setdefault(name, folio + offset)
+        pages += laid_out
+        warnings += part_warnings
+        folio += len(laid_out)
+    source = template.render(book=book, labels=book.labels, images=images, front_only=True,
+                             part_end=bool(book.chapters), folios=folios)
+    tokens = tokens_css(book, first_page_number=1)
+    front, front_warnings = _part(book, source, tokens, styles, images, parts, used)
+    front_pages = front.pages[:-1] if book.chapters else front.pages
+    parts.clear()
+    parts.update(used)  # keep what this build used, nothing older
+    return front.copy([*front_pages, *pages]), front_warnings + warnings, len(front_pages)
+
+
+def _part(book, source, tokens, styles, images, parts, used):
+    """One part's layout, from `parts` when nothing it depends on has changed."""
+    key = hashlib.sha256("\0".join([source, tokens, styles, _photos_state(images, source)])
+                         .encode("utf-8")).hexdigest()
+    used[key] = parts[key] if key in parts else _weasyprint(book, source, tokens)
+    return used[key]
+
+
+def _styles_digest():
+    return "".join(hashlib.sha256(path.read_bytes()).hexdigest() for path in stylesheets())
+
+
+def _photos_state(images, source):
+    """Size and time of each photo file the part shows: a replaced photo lays it out again."""
+    state = []
+    for url in sorted({url for url in images.values() if url and url in source}):
+        stat = Path(unquote(urlsplit(url).path)).stat()
+        state.append(f"{url}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(state)
+
+
+def _anchors(document):
+    """Each anchor's first page (0-based)."""
+    anchors = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, index)
+    return anchors
+
+
+def _front_pages(book, images):
+    """The front matter's page count, from a layout of the front matter alone (a few pages),
+    rounded up to even: the first chapter opens on a right page."""
+    source = environment().get_template("book.html.j2").render(
+        book=book, labels=book.labels, images=images, front_only=True)
+    document, _ = _weasyprint(book, source, tokens_css(book, first_page_number=1))
+    return len(document.pages) + len(document.pages) % 2
 
 
 def barcode_url(book):
@@ -287,10 +382,7 @@ def _weasyprint(book, source, tokens, sheets=None):
 
 
 def _manifest(book, document, front_pages, images):
-    anchors = {}
-    for index, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, index)
+    anchors = _anchors(document)
     entries = []
 
     def add(item, level, title):

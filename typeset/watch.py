@@ -2,7 +2,8 @@
 
 Watches the catalogue, the images and the project's templates and styles (watchfiles), and
 after each change builds again and prints one line: pages, time, findings, and which contents
-entries moved folio. A failed build prints its one-line error and leaves the last good PDFs.
+entries moved folio. The chapters' layouts are kept between builds (render by parts), so an
+edit lays out again only the chapter it touches. A failed build prints its one-line error and leaves the last good PDFs.
 """
 
 import time
@@ -35,11 +36,12 @@ def watch(catalogue, out, pad=True, print_line=print, stop=None):
     catalogue = Path(catalogue).resolve()
     folders = [catalogue, catalogue.parent / "images", TEMPLATES, STYLES]
     previous = None
+    parts = {}  # the chapters as laid out: an edit lays out only the chapter it touches
 
     def once():
         nonlocal previous
         try:
-            result = build(catalogue, out, pad=pad, progress=lambda line: None)
+            result = build(catalogue, out, pad=pad, progress=lambda line: None, parts=parts)
         except (ContentError, BuildError) as error:
             print_line(f"{time.strftime('%H:%M:%S')} error: {error} — the last good PDFs are kept")
             return
