@@ -35,7 +35,7 @@ def run_build(catalogue, out):
 
     The build forks a writer for the screen edition, which shares most of its memory with the
     parent: `peak_mb` is the largest total proportional set size (PSS) of the build's processes,
-    sampled every 20 ms, so shared pages count once; `peak_rss_mb` is the largest single
+    sampled every 250 ms, so shared pages count once; `peak_rss_mb` is the largest single
     process's resident set, as the kernel reports it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
@@ -60,7 +60,7 @@ def run_build(catalogue, out):
 def _sample_pss(process, peak):
     while process.poll() is None:
         peak[0] = max(peak[0], sum(map(_pss_kb, _tree(process.pid))))
-        time.sleep(0.02)
+        time.sleep(0.25)
 
 
 def _tree(pid):

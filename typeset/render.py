@@ -322,10 +322,9 @@ def stamp(book):
     """The ISBN stamp as PDF bytes: a right and a left colophon page with the ISBN box only."""
     source = environment().get_template("stamp.html.j2").render(
         book=book, labels=book.labels, barcode=barcode_url(book))
-    document, warnings = _weasyprint(book, source, tokens_css(book, first_page_number=1))
-    if warnings:
-        raise BuildError("the ISBN stamp: " + "; ".join(warnings))
-    return document.write_pdf()
+    tokens = tokens_css(book, first_page_number=1)
+    return _remembered(source, tokens, stylesheets(),
+                       lambda: _written(book, source, tokens, None, "the ISBN stamp", None))
 
 
 def spine_width_mm(book, pages):
@@ -342,10 +341,32 @@ def cover(book, pages):
         spine_text=book.production["binding"] == "perfect" and spine >= 4)
     tokens = tokens_css(book, first_page_number=1, extra={
         "spine": f"{spine:.3f}mm", "cover-width": f"{width:.3f}mm"})
-    document, warnings = _weasyprint(book, source, tokens, [STYLES / "cover.css"])
+    sheets = [STYLES / "cover.css"]
+    return _remembered(source, tokens, sheets,
+                       lambda: _written(book, source, tokens, sheets, "the cover", "pdf/x-4"))
+
+
+def _written(book, source, tokens, sheets, what, variant):
+    document, warnings = _weasyprint(book, source, tokens, sheets)
     if warnings:
-        raise BuildError("the cover: " + "; ".join(warnings))
-    return document.write_pdf(pdf_variant="pdf/x-4")
+        raise BuildError(f"{what}: " + "; ".join(warnings))
+    return document.write_pdf(pdf_variant=variant)
+
+
+_REMEMBERED = {}
+
+
+def _remembered(source, tokens, sheets, make):
+    """The small documents a build makes besides the book (the ISBN stamp, the cover) are the
+    same from one watch rebuild to the next: made again only when their HTML, tokens or
+    styles change (in this process)."""
+    key = hashlib.sha256("\0".join([source, tokens, *(path.read_text(encoding="utf-8")
+                                                       for path in sheets)]).encode()).digest()
+    if key not in _REMEMBERED:
+        if len(_REMEMBERED) >= 8:
+            _REMEMBERED.clear()
+        _REMEMBERED[key] = make()
+    return _REMEMBERED[key]
 
 
 def _layout(book, images, front_pages):
