@@ -67,10 +67,10 @@ def main(argv=None):
         if finding.level in shown:
             print(finding, file=sys.stderr)
     print(report.table(result.findings))
-    print(f"report: {args.out / 'preflight.html'} and preflight.json")
+    print(f"report: {shown_path(args.out / 'preflight.html')} and preflight.json")
     for edition, path in result.paths.items():
         pages = len(PdfReader(path).pages)
-        print(f"{edition:>8}: {path} ({pages} page{'s' if pages > 1 else ''}, "
+        print(f"{edition:>8}: {shown_path(path)} ({pages} page{'s' if pages > 1 else ''}, "
               f"{path.stat().st_size / 1e6:.1f} MB)")
     counts = {level: sum(f.level == level for f in result.findings) for level in preflight.LEVELS}
     print(f"built in {result.seconds:.1f} s — {counts['error']} errors, {counts['warning']} "
@@ -117,3 +117,9 @@ def make_proofs(catalogue, out, changed):
           f"{out / 'proofs'}" + (f", pages changed: {sorted(result.changed)}" if changed else ""))
     print(f"proofs in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def shown_path(path):
+    """A path as the user would type it: relative to the current folder when inside it."""
+    path = Path(path).resolve()
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path

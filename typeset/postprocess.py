@@ -10,7 +10,6 @@ editions are ready: a failed build leaves the last good PDFs in place.
 """
 
 import datetime
-import functools
 import hashlib
 import io
 import os
@@ -29,6 +28,7 @@ from .errors import BuildError
 # (output intent, TrimBox and BleedBox), PDF/UA-1 for the screen (tagged: WeasyPrint 70 writes
 # the structure tree for it; its PDF/A-3u writes none).
 EDITIONS = {"print": "pdf/x-4", "screen": "pdf/ua-1"}
+OUTPUTS = ("print", "screen", "cover", "imposed")
 
 
 def postprocess(book, rendered, out_dir):
@@ -50,7 +50,8 @@ def postprocess(book, rendered, out_dir):
 
     written = forks.run({name: edition(name) for name in EDITIONS})
     laid_out = {name: layout for name, (layout, _) in written.items()}
-    finished = {name: pdf for _, outputs in written.values() for name, pdf in outputs.items()}
+    made = {name: pdf for _, outputs in written.values() for name, pdf in outputs.items()}
+    finished = {name: made[name] for name in OUTPUTS if name in made}
     paths = publish(finished, out_dir, book.slug)
     save_layout(out_dir, book.slug, laid_out, manifest)
     return paths
@@ -61,10 +62,18 @@ def restamp(book, out_dir):
     out_dir = Path(out_dir)
     laid_out, manifest = load_layout(out_dir, book.slug)
     stamp = render.stamp(book)
-    finished = forks.run({name: functools.partial(finish, laid_out[name], book, manifest, name,
-                                                  stamp, out_dir) for name in EDITIONS})
-    finished.update(cover_and_sheets(finished["print"], book, manifest))
-    return publish(finished, out_dir, book.slug)
+
+    def edition(name):
+        def finish_again():
+            finished = {name: finish(laid_out[name], book, manifest, name, stamp, out_dir)}
+            if name == "print":
+                finished.update(cover_and_sheets(finished["print"], book, manifest))
+            return finished
+        return finish_again
+
+    made = {name: pdf for outputs in forks.run({name: edition(name) for name in EDITIONS})
+            .values() for name, pdf in outputs.items()}
+    return publish({name: made[name] for name in OUTPUTS if name in made}, out_dir, book.slug)
 
 
 def write_pdf(document, variant):
