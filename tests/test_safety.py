@@ -183,6 +183,12 @@ def test_content_is_escaped_never_markup(small_book, no_network):
 
 # ------------------------------------------------------------------ Ctrl-C and concurrent builds
 
+def _interruptible():
+    """In the child, before it starts: Ctrl-C as a terminal gives it, even when the tests run
+    where SIGINT is ignored (a background job, some CI runners), which the child inherits."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _environment():
     return {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1609459200"),
             "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT)}
@@ -193,6 +199,7 @@ class Running:
 
     def __init__(self, args):
         self.process = subprocess.Popen(args, cwd=PROJECT, env=_environment(), text=True,
+                                        preexec_fn=_interruptible,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines = queue.Queue()
         self.output = {"stdout": [], "stderr": []}
@@ -304,7 +311,8 @@ sys.exit(cli.main(["build", "--catalogue", catalogue, "--out", str(out), "--pad"
 def interrupted_build(small_book, hook):
     return subprocess.run([sys.executable, "-c", INTERRUPTED_BUILD, str(small_book.catalogue),
                            str(small_book.out), hook], cwd=PROJECT, env=_environment(),
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=180,
+                          preexec_fn=_interruptible)
 
 
 def test_ctrl_c_while_writing_the_pdfs_keeps_the_previous_ones(small_book):
