@@ -92,3 +92,19 @@ def test_report_files_and_strict_exit_codes(small_book):
     drift = subprocess.run(command + ["--strict"], capture_output=True, text=True)
     assert drift.returncode == 1 and "planned 05" in drift.stderr
     assert json.loads((small_book.out / "preflight.json").read_text())["counts"]["error"] == 1
+
+
+def test_a_screen_edition_over_its_budget_is_a_warning(small_book):
+    """The web file has a size budget (production.screen_budget_mb): over it, preflight says
+    which tokens to lower."""
+    small_book.book["production"] = {"screen_budget_mb": 0.05}
+    small_book.write_book()
+    result = small_book.build(strict=True)  # a warning does not stop a strict build
+    over = [f for f in result.findings if f.kind == "screen-size"]
+    size = result.paths["screen"].stat().st_size / 1e6
+    assert len(over) == 1 and over[0].level == "warning"
+    assert f"{size:.1f} MB, over the screen edition's budget of 0.05 MB" in over[0].message
+    assert "screen_dpi (150)" in over[0].message
+    small_book.book["production"] = {"screen_budget_mb": 100}
+    small_book.write_book()
+    assert not [f for f in small_book.build().findings if f.kind == "screen-size"]

@@ -579,6 +579,7 @@ PRODUCTION = {
     "print_dpi": optional(positive(integer), 300),  # photos below this warn in preflight
     "screen_dpi": optional(positive(integer), 150),  # photos are downsampled to this on screen
     "screen_quality": optional(between(1, 95), 78),  # … and recompressed at this quality
+    "screen_budget_mb": optional(positive(number), 10),  # the web file's size budget
 }
 
 

@@ -133,7 +133,9 @@ def check_svg(data):
 
 
 def placed(document):
-    """(page index, image file, pixel width, placed width in inches) for every raster photo."""
+    """(page index, image file, pixels, placed width in inches, visible part) for every raster
+    photo; the visible part is the fraction of its width and height the slot shows (object-fit:
+    cover crops a photo whose shape differs from the slot's, centred)."""
     for index, page in enumerate(document.pages):
         for box in _boxes(page._page_box):
             if not isinstance(box, boxes.ReplacedBox) or box.element_tag != "img":
@@ -146,7 +148,9 @@ def placed(document):
                 pixels = image.size
             # object-fit: cover fills the slot: the image's scale is the larger of the two.
             scale = max(box.width / pixels[0], box.height / pixels[1])
-            yield index, path, pixels, pixels[0] * scale / CSS_PX_PER_INCH
+            visible = (min(1.0, box.width / (pixels[0] * scale)),
+                       min(1.0, box.height / (pixels[1] * scale)))
+            yield index, path, pixels, pixels[0] * scale / CSS_PX_PER_INCH, visible
 
 
 def _boxes(box):
@@ -163,13 +167,14 @@ def effective_dpi(pixels, inches):
 
 
 def placed_sizes(document):
-    """The widest placed width (inches) of each photo file, by the hash of its bytes — the key
-    under which the screen edition finds the photo again in the PDF (JPEGs are embedded as they
-    came)."""
+    """[widest placed width (inches), visible width and height fractions] of each photo file,
+    over all its placements, by the hash of its bytes — the key under which the screen edition
+    finds the photo again in the PDF (JPEGs are embedded as they came)."""
     sizes = {}
-    for _, path, _, inches in placed(document):
+    for _, path, _, inches, (wide, high) in placed(document):
         key = digest(path.read_bytes())
-        sizes[key] = max(sizes.get(key, 0), inches)
+        before = sizes.get(key, [0, 0, 0])
+        sizes[key] = [max(before[0], inches), max(before[1], wide), max(before[2], high)]
     return sizes
 
 
@@ -192,12 +197,12 @@ def downsample(writer, book, placed_inches, cache_dir):
                 continue
             done.add(id(image))
             key = digest(image._data)
-            inches = placed_inches.get(key)
+            inches, *visible = placed_inches.get(key) or (None, 1, 1)
             limit = math.ceil(inches * dpi) if inches else page_limit
             if max(image["/Width"], image["/Height"]) <= limit:
                 continue
             small = _resized(image._data, key, limit, book.production["screen_quality"],
-                             Path(cache_dir))
+                             Path(cache_dir), visible)
             with Image.open(io.BytesIO(small)) as resized:
                 width, height = resized.size
             image._data = small
@@ -205,17 +210,40 @@ def downsample(writer, book, placed_inches, cache_dir):
             image[NameObject("/Height")] = NumberObject(height)
 
 
-def _resized(data, key, limit, quality, cache_dir):
-    """The photo as a JPEG whose width is at most `limit` px (cached by the original's hash)."""
-    cached = cache_dir / f"{key}-{limit}-q{quality}.jpg"
+def _resized(data, key, limit, quality, cache_dir, visible=(1, 1)):
+    """The photo as a JPEG whose width is at most `limit` px (cached by the original's hash).
+    What its slot crops away is never seen: it is flattened to one colour, which JPEG stores
+    in almost nothing, keeping a margin of real pixels around the visible part."""
+    wide, high = (round(fraction, 3) for fraction in visible)
+    cached = cache_dir / f"{key}-{limit}-q{quality}-v{wide}x{high}.jpg"
     if cached.is_file():
         return cached.read_bytes()
     with Image.open(io.BytesIO(data)) as original:
         photo = original.convert("RGB")
     scale = limit / photo.width
     photo = photo.resize((limit, max(1, round(photo.height * scale))), Image.LANCZOS)
+    _flatten_outside(photo, wide, high)
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=quality, optimize=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(buffer.getvalue())
     return buffer.getvalue()
+
+
+CROP_MARGIN = 16  # px of real image kept beyond the visible edge (two JPEG blocks)
+
+
+def _flatten_outside(photo, wide, high):
+    """Paint what lies outside the centred visible part (fractions of width and height) with
+    the visible part's mean colour."""
+    width, height = photo.size
+    keep_w = min(width, math.ceil(width * wide) + 2 * CROP_MARGIN)
+    keep_h = min(height, math.ceil(height * high) + 2 * CROP_MARGIN)
+    if keep_w >= width and keep_h >= height:
+        return
+    left, top = (width - keep_w) // 2, (height - keep_h) // 2
+    box = (left, top, left + keep_w, top + keep_h)
+    kept = photo.crop(box)
+    mean = kept.resize((1, 1), Image.BOX).getpixel((0, 0))
+    photo.paste(mean, (0, 0, width, height))
+    photo.paste(kept, box[:2])

@@ -185,7 +185,7 @@ def low_resolution(book, rendered):
     """Photos whose pixels at their placed size fall below the print resolution token."""
     wanted = book.production["print_dpi"]
     findings = []
-    for page, path, pixels, inches in images.placed(rendered.document):
+    for page, path, pixels, inches, _ in images.placed(rendered.document):
         dpi = images.effective_dpi(pixels, inches)
         if dpi < wanted:
             folio = rendered.manifest.folio(page)
@@ -244,7 +244,7 @@ def layout_warnings(messages):
 
 def outputs(book, paths):
     """Checks of the written PDFs: only the named fonts, embedded and subset; boxes, output
-    intent, ISBN."""
+    intent, the screen edition's size, ISBN."""
     named = {family.replace(" ", "-") for family in book.design["fonts"].values()}
     findings = []
     for edition, path in paths.items():
@@ -270,10 +270,24 @@ def outputs(book, paths):
             if "/OutputIntents" not in reader.trailer["/Root"]:
                 findings.append(Finding("error", "output-intent", path.name,
                                         "no output intent — set production.output_profile"))
+        if edition == "screen":
+            findings += screen_budget(book, path)
     if book.isbn is None:
         findings.append(Finding("warning", "isbn", "book.yaml",
                                 "no ISBN yet — set it with make isbn ISBN=…"))
     return findings
+
+
+def screen_budget(book, path):
+    """The screen edition is the web file: larger than its budget, it needs smaller photos."""
+    size, budget = path.stat().st_size / 1e6, book.production["screen_budget_mb"]
+    if size <= budget:
+        return []
+    production = book.production
+    return [Finding("warning", "screen-size", path.name,
+                    f"{size:.1f} MB, over the screen edition's budget of {budget:g} MB — lower "
+                    f"production.screen_dpi ({production['screen_dpi']}) or screen_quality "
+                    f"({production['screen_quality']}) in book.yaml, or raise screen_budget_mb")]
 
 
 def _fonts(reader):
