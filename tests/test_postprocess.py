@@ -105,3 +105,25 @@ def test_a_failure_in_a_forked_writer_is_raised_here():
         forks.run({"here": lambda: 1, "there": fails})
     assert forks.run({"here": lambda: 1, "there": lambda: b"2" * 100_000}) == {
         "here": 1, "there": b"2" * 100_000}
+
+
+def test_the_page_references_patch_changes_no_byte(small_book):
+    """typeset.pagerefs makes tagging linear in the page count; the tagged PDF is the same.
+    Both are written from the same state (WeasyPrint changes its colour profiles while it
+    writes): the unpatched one in a forked process."""
+    import re as regex
+    from typeset import content, forks, pagerefs, postprocess, render
+    rendered = render.render(content.load(small_book.catalogue))
+
+    def tagged():
+        pdf = postprocess.write_pdf(rendered.document, "pdf/ua-1")
+        return regex.sub(rb"D:\d{14}[^)]*|\d{4}-\d\d-\d\dT[\d:]+(?:[+-]\d\d:\d\d|Z)?", b"", pdf)
+
+    def unpatched():
+        pagerefs.uninstall()
+        return tagged()
+
+    written = forks.run({"patched": tagged, "unpatched": unpatched})
+    assert "/StructTreeRoot" in PdfReader(__import__("io").BytesIO(written["patched"])).trailer["/Root"]
+    assert written["patched"] == written["unpatched"]
+    assert pagerefs.page_references.__name__ == "page_references"

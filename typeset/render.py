@@ -18,7 +18,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from . import images as images_module
-from . import isbn, justify, press, typography
+from . import isbn, justify, pagerefs, press, typography
 from .units import to_mm
 from .content import KINDS
 from .errors import BuildError
@@ -303,10 +303,12 @@ def _anchors(document):
 
 
 def _front_pages(book, images):
-    """The front matter's page count, from a layout of the front matter alone (a few pages),
-    rounded up to even: the first chapter opens on a right page."""
+    """The front matter's page count, from a layout of the front matter alone (a few pages,
+    the contents with stand-in folios), rounded up to even: the first chapter opens on a right
+    page."""
+    stand_in = {item.id: 0 for chapter in book.chapters for item in (chapter, *chapter.sections)}
     source = environment().get_template("book.html.j2").render(
-        book=book, labels=book.labels, images=images, front_only=True)
+        book=book, labels=book.labels, images=images, front_only=True, folios=stand_in)
     document, _ = _weasyprint(book, source, tokens_css(book, first_page_number=1))
     return len(document.pages) + len(document.pages) % 2
 
@@ -377,6 +379,7 @@ def _layout(book, images, front_pages):
 def _weasyprint(book, source, tokens, sheets=None):
     """Lay out an HTML document with the book's stylesheets, reading only the book's files."""
     justify.install()  # Chinese lines justified between characters (WeasyPrint 70 patch)
+    pagerefs.install()  # tagged PDFs written in linear time (pydyf 0.13 patch)
     fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images],
                                files=[book.production["output_profile"]])
     fonts = FontConfiguration()
