@@ -108,3 +108,28 @@ def test_a_screen_edition_over_its_budget_is_a_warning(small_book):
     small_book.book["production"] = {"screen_budget_mb": 100}
     small_book.write_book()
     assert not [f for f in small_book.build().findings if f.kind == "screen-size"]
+
+
+@pytest.mark.parametrize("lines_before, kind", [(1.4, "orphan"), (3.4, "widow")])
+def test_a_paragraph_split_with_one_line_alone_is_named(small_book, lines_before, kind):
+    """The stylesheets keep two lines on each side of a page break; where a layout still leaves
+    one (planted here by switching that off), preflight names the page and the line."""
+    from typeset import content, preflight, render
+    book = content.load(small_book.catalogue)
+    line_mm = 10.5 * 1.8 * 25.4 / 72
+    room = (285 - 22 - 24) - lines_before * line_mm  # the type area, less the room left
+    source = f"""<html lang="zh-Hant"><head><style>p {{ orphans: 1; widows: 1 }}</style></head>
+      <body><div style="height: {room:.2f}mm"></div>
+      <p class="paragraph" data-source="one.yaml:7">{"貧困是人類社會的頑疾。" * 12}</p></body></html>"""
+    document, _ = render._weasyprint(book, source, render.tokens_css(book, first_page_number=1))
+    assert len(document.pages) == 2
+    manifest = render.Manifest(front_pages=0, page_count=2, entries=[])
+    found = preflight.widows_and_orphans(render.Rendered(document, manifest, []))
+    assert [f.kind for f in found] == [kind]
+    assert found[0].where == ("folio 01 (one.yaml:7)" if kind == "orphan"
+                              else "folio 02 (one.yaml:7)")
+    assert "1 line" in found[0].message
+
+
+def test_the_catalogue_has_no_widow_or_orphan(catalogue_build):
+    assert not [f for f in catalogue_build.findings if f.kind in ("widow", "orphan")]

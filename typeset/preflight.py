@@ -36,7 +36,8 @@ def preflight(book, rendered):
     return [*folio_plan(book, rendered.manifest), *binding(book, rendered.manifest),
             *missing_images(book, rendered), *low_resolution(book, rendered),
             *colour_modes(book), *unused_images(book), *overflow(rendered),
-            *stranded_headings(rendered), *lone_last_characters(rendered),
+            *stranded_headings(rendered), *widows_and_orphans(rendered),
+            *lone_last_characters(rendered),
             *layout_warnings(rendered.warnings), *queries(book)]
 
 
@@ -105,6 +106,37 @@ def stranded_headings(rendered, room_mm=12):
                         "warning", "stranded-heading", _where(rendered.manifest, index, source),
                         "a heading stands at the foot of the page — move it to the next page "
                         "(a page break before it) or let the text above run shorter"))
+    return findings
+
+
+def widows_and_orphans(rendered, least=2):
+    """Paragraphs split across pages with fewer than `least` lines at the foot of the first
+    page (an orphan) or at the head of the next (a widow). The stylesheets ask for two;
+    a float or a fixed-height box beside the text can still leave one."""
+    parts = {}  # paragraph element → [(page index, source, lines on that page)]
+    for index, page in enumerate(rendered.document.pages):
+        for box, source in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if isinstance(box, wboxes.BlockBox) and element is not None and element.tag == "p" \
+                    and "inscription" not in (element.get("class") or ""):
+                lines = sum(isinstance(child, wboxes.LineBox) for child in box.children)
+                if lines:
+                    parts.setdefault(element, []).append((index, source, lines))
+    findings = []
+    for pieces in parts.values():
+        if len(pieces) < 2:
+            continue
+        (first, source, head), (last, _, tail) = pieces[0], pieces[-1]
+        if head < least:
+            findings.append(Finding(
+                "warning", "orphan", _where(rendered.manifest, first, source),
+                f"a paragraph leaves {head} line at the foot of the page and goes on overleaf "
+                "— let the page run a line shorter or longer (photo size, a page break)"))
+        if tail < least:
+            findings.append(Finding(
+                "warning", "widow", _where(rendered.manifest, last, source),
+                f"a paragraph ends with {tail} line at the head of the page — let the page "
+                "before run a line longer or shorter (photo size, a page break)"))
     return findings
 
 
