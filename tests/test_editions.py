@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 
+import pdfplumber
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -178,3 +179,38 @@ def test_what_a_slot_crops_away_is_flattened_on_screen(tmp_path):
         assert spread(0, width // 4 - margin - 8) < 12  # outside: flat (JPEG noise only)
         assert spread(width - width // 4 + margin + 8, width) < 12
         assert spread(width // 4 + 4, width * 3 // 4 - 4) > 60  # the visible half: the photo
+
+
+def test_a_full_bleed_photo_fills_its_page_to_the_bleed_edge(small_book):
+    """shape: bleed — the photo covers the page and the bleed around it, on a page without
+    folio; it is no overflow, and the text after it goes on on the next page."""
+    small_book.write("one.yaml", """
+        id: one
+        number: 一
+        title: 第一章
+        blocks:
+          - paragraph: 貧困是人類社會的頑疾。
+          - figure:
+              image: images/one/photo.jpg
+              caption: 一張滿版照片的說明。
+              shape: bleed
+        """)
+    folder = small_book.images / "one"
+    folder.mkdir()
+    Image.effect_noise((3000, 4000), 40).convert("RGB").save(folder / "photo.jpg", quality=85)
+    result = small_book.build(strict=False)
+    assert not [f for f in result.findings if f.kind == "overflow"]
+    index = result.manifest.front_pages + 1  # folio 02: the page after the chapter's first
+    with pdfplumber.open(result.paths["print"]) as pdf:
+        page = pdf.pages[index]
+        images = page.images
+        assert len(images) == 1
+        reader_page = PdfReader(result.paths["print"]).pages[index]
+        bleed = [float(v) for v in reader_page.bleedbox]
+        height = float(reader_page.mediabox.height)
+        photo = images[0]
+        # pdfplumber measures from the top of the MediaBox; the bleed box is in PDF space.
+        assert photo["x0"] <= bleed[0] + 0.5 and photo["x1"] >= bleed[2] - 0.5
+        assert photo["top"] <= height - bleed[3] + 0.5 and photo["bottom"] >= height - bleed[1] - 0.5
+        text = page.extract_text()
+        assert "一張滿版照片的說明" in "".join(text.split()) and "02" not in text

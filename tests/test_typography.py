@@ -177,6 +177,19 @@ def test_runs_mark_pairs_gaps_and_the_last_two_characters():
     assert "".join(p.text for g in groups for p in g.parts) == "第23屆澳門國際貿易投資展覽會（MIF）上，「從江」。"
 
 
+def test_a_gap_never_ends_or_starts_a_line():
+    """The quarter-em gap and the characters on both sides of it are one unbreakable run: a
+    break there would leave the gap at a line's end (a short line) or start (an indent)."""
+    groups = typography.runs("預計15天左右到澳。訂購20份起")
+    glued = ["".join(p.text for p in g.parts) for g in groups if g.nobr]
+    assert "計1" in glued[0] and "5天" in glued[0] and "購20份" in glued[1]
+
+
+def test_the_last_han_character_keeps_its_neighbour_across_a_typed_space():
+    groups = typography.runs("每年總計 150 萬元人民幣，為期 3 年。")
+    assert groups[-1].nobr and "".join(p.text for p in groups[-1].parts) == "3 年。"
+
+
 def test_a_typed_space_gets_no_second_gap():
     parts = [p for g in typography.runs("面積 3244 平方公里") for p in g.parts]
     assert all("gap" not in part.classes for part in parts)

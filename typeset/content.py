@@ -332,7 +332,7 @@ def optional(check, default=None):
 
 PHOTO = {"image": required(image), "caption": optional(text)}
 SIZES = ("full", "half", "third", "two-thirds")
-SHAPES = ("landscape", "wide", "panorama", "square", "portrait", "page")
+SHAPES = ("landscape", "wide", "panorama", "square", "tall", "portrait", "page", "bleed")
 
 # The block kinds. Adding a kind: a line here, `templates/blocks/<kind>.html.j2` and
 # `styles/components/<kind>.css` (tests/test_kinds.py checks all three exist).

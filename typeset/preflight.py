@@ -47,15 +47,18 @@ def _where(manifest, page, source=None):
     return f"{place} ({source})" if source else place
 
 
-def _walk(box, source=None):
-    """Every box of a page with the content file:line of the block it belongs to."""
+def _walk(box, source=None, skip=()):
+    """Every box of a page with the content file:line of the block it belongs to (leaving
+    out the boxes of elements with a class in `skip`, and what they hold)."""
     box = getattr(box, "_box", box)
     element = getattr(box, "element", None)
+    if element is not None and skip and set(skip) & set((element.get("class") or "").split()):
+        return
     if element is not None and element.get("data-source"):
         source = element.get("data-source")
     yield box, source
     for child in getattr(box, "children", None) or ():
-        yield from _walk(child, source)
+        yield from _walk(child, source, skip)
 
 
 def _area(page):
@@ -66,11 +69,12 @@ def _area(page):
 
 
 def overflow(rendered, tolerance=1.0):
-    """Boxes whose content runs past the page area (into the margins or off the page)."""
+    """Boxes whose content runs past the page area (into the margins or off the page); a
+    full-bleed photo does so on purpose."""
     findings, seen = [], set()
     for index, page in enumerate(rendered.document.pages):
         left, top, right, bottom = _area(page)
-        for box, source in _walk(page._page_box):
+        for box, source in _walk(page._page_box, skip=("figure--bleed",)):
             if source is None or (index, source) in seen:
                 continue
             if not isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox)):

@@ -8,7 +8,8 @@ No character is added or removed: the PDF's text layer stays the source text.
 - adjacent punctuation (」。 ，「 ）、): one mark of the pair is set half-width (`halt`) —
   the opening one if the second is opening, else the first — so the pair takes 1.5 em;
 - Han next to Latin letters or digits with no space typed: a quarter-em gap (a typed space
-  already is one: the fonts' space is 0.256 em);
+  already is one: the fonts' space is 0.256 em), never at a line's end or start (the
+  characters on both sides of it stay together);
 - a paragraph never ends with one Han character alone on its last line: the last two
   characters (and the marks after them) are kept together;
 - a dash, wave dash or middle dot (—, ～, ·), which Pango lets start a line, stays with the
@@ -61,13 +62,17 @@ def runs(text):
     for i, char in enumerate(text):
         if char in QUOTES:
             classes[i].add("fwid")
+    keep = [False] * len(text)
     for match in LATIN.finditer(text):
         start, end = match.span()
+        # The gap and the characters on either side of it stay on one line: a gap at a line's
+        # end or start would show as a short or indented line.
         if start > 0 and is_han(text[start - 1]):
             classes[start].add("gap-before")
+            keep[start - 1] = keep[start] = True
         if end < len(text) and is_han(text[end]):
             classes[end - 1].add("gap-after")
-    keep = [False] * len(text)
+            keep[end - 1] = keep[end] = True
     for match in re.finditer(f"[{GLUE_TO_PREVIOUS}]+", text):
         if match.start() > 0:
             for i in range(match.start() - 1, match.end()):
@@ -77,12 +82,18 @@ def runs(text):
 
 
 def _keep_last_two(text, keep):
-    """Glue the last two characters of the text, with any marks after them."""
+    """Glue the last Han character of the text to the character before it (across a typed
+    space: 為期 3 年。), with any marks after them."""
     end = len(text)
     while end > 0 and (text[end - 1] in PUNCTUATION or text[end - 1] in "…"):
         end -= 1
-    if end >= 2 and is_han(text[end - 1]) and is_han(text[end - 2]):
-        for i in range(end - 2, len(text)):
+    if end < 2 or not is_han(text[end - 1]):
+        return
+    before = end - 2
+    while before > 0 and text[before] == " ":
+        before -= 1
+    if is_han(text[before]) or text[before].isalnum():
+        for i in range(before, len(text)):
             keep[i] = True
 
 
