@@ -207,3 +207,15 @@ def test_glyph_forms_follow_the_language(screen_pdf):
     assert {"Noto-Serif-CJK-SC"} <= faces("从贵")          # Simplified only in the SC face
     assert not any("SC" in face for face in faces("從貴"))  # Traditional never in SC
     assert "AR-PL-UKai-TW" in faces("澳")                 # the inscriptions
+
+
+def test_the_column_is_a_whole_number_of_ems(screen_pdf, catalogue_build):
+    """The type area is `measure` body characters wide (44 × 10.5 pt): a justified line of
+    the preface spans exactly that."""
+    book = content.load(CATALOGUE)
+    size = float(book.design["body_size"].removesuffix("pt"))
+    with pdfplumber.open(screen_pdf) as pdf:
+        page = pdf.pages[catalogue_build.manifest.front_pages + 1]  # folio 02: text only
+        body = [char for char in page.chars if abs(char["size"] - size) < 0.05]
+    width = max(c["x1"] for c in body) - min(c["x0"] for c in body)
+    assert width == pytest.approx(book.design["measure"] * size, abs=0.5)
