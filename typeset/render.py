@@ -382,7 +382,7 @@ def _weasyprint(book, source, tokens, sheets=None):
     pagerefs.install()  # tagged PDFs written in linear time (pydyf 0.13 patch)
     fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images],
                                files=[book.production["output_profile"]])
-    fonts = FontConfiguration()
+    fonts = _font_configuration()
     collect = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collect)
@@ -403,6 +403,18 @@ def _weasyprint(book, source, tokens, sheets=None):
     if fetcher.refused:
         raise BuildError("refused to read: " + "; ".join(fetcher.refused))
     return document, collect.messages
+
+
+_FONT_CONFIGURATION = []
+
+
+def _font_configuration():
+    """One FontConfiguration for every document this process lays out: each new one starts a
+    new Pango font map, which loads the large CJK faces and their glyph caches again (the book
+    names only installed fonts, no @font-face, so nothing differs between documents)."""
+    if not _FONT_CONFIGURATION:
+        _FONT_CONFIGURATION.append(FontConfiguration())
+    return _FONT_CONFIGURATION[0]
 
 
 def _manifest(book, document, front_pages, images):
