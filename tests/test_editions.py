@@ -183,7 +183,7 @@ def test_what_a_slot_crops_away_is_flattened_on_screen(tmp_path):
 
 def test_a_full_bleed_photo_fills_its_page_to_the_bleed_edge(small_book):
     """shape: bleed — the photo covers the page and the bleed around it, on a page without
-    folio; it is no overflow, and the text after it goes on on the next page."""
+    folio, with its caption; it is no overflow."""
     small_book.write("one.yaml", """
         id: one
         number: 一

@@ -188,13 +188,26 @@ def _check_arrived(value, loading, where):
     if not file.is_file():
         where.fail(f"{value} is not a regular file", "put the photo itself at this path")
     if file not in checked:
-        try:
-            images_module.check(file)
-            checked[file] = None
-        except images_module.Unusable as problem:
-            checked[file] = problem
+        checked[file] = _usable(file)
     if checked[file] is not None:
         where.fail(f"{value} {checked[file].message}", checked[file].hint)
+
+
+_USABLE = {}
+
+
+def _usable(file):
+    """None if the photo can be used, else why not. Remembered by the file's size and time
+    for the life of the process: `watch` does not decode every photo again after each edit."""
+    stat = file.stat()
+    key = (file, stat.st_size, stat.st_mtime_ns)
+    if key not in _USABLE:
+        try:
+            images_module.check(file)
+            _USABLE[key] = None
+        except images_module.Unusable as problem:
+            _USABLE[key] = problem
+    return _USABLE[key]
 
 
 _DATE = re.compile(r"(?:(?P<year>\d{4})\s*年\s*)?(?:(?P<month>\d{1,2})\s*月\s*)?"
