@@ -99,6 +99,24 @@ def pages_as_pixels(document):
     return [pdf[index].render(scale=0.5).to_pil().tobytes() for index in range(len(pdf))]
 
 
+def contents_links(rendered):
+    """The page each link of the contents page opens, in order."""
+    import io
+    from pypdf import PdfReader
+    reader = PdfReader(io.BytesIO(rendered.document.write_pdf()))
+    page = reader.pages[rendered.manifest.front_pages - 1]
+    targets = []
+    for annotation in page.get("/Annots", []):
+        link = annotation.get_object()
+        destination = link.get("/Dest") or link.get("/A", {}).get("/D")
+        if isinstance(destination, str):
+            targets.append(reader.get_destination_page_number(
+                reader.named_destinations[destination]))
+        else:
+            targets.append(reader.get_page_number(destination[0].get_object()))
+    return targets
+
+
 def layout_summary(rendered):
     manifest = rendered.manifest
     return (manifest.front_pages, manifest.page_count, manifest.colophon, manifest.entries,
@@ -116,6 +134,9 @@ def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout():
     assert layout_summary(by_parts) == layout_summary(whole)
     assert by_parts.warnings == whole.warnings == []
     assert pages_as_pixels(by_parts.document) == pages_as_pixels(whole.document)
+    links = contents_links(by_parts)  # the contents link across parts to the chapters
+    assert links == contents_links(whole)
+    assert set(links) == {entry.page for entry in whole.manifest.entries}
 
 
 def test_an_edit_lays_out_again_only_its_chapter(small_book, monkeypatch):
