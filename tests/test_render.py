@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pdfplumber
+import pytest
 
 from typeset import content, render
 from typeset.content import KINDS
@@ -178,3 +179,33 @@ def test_a_chapter_that_grows_moves_the_next_and_the_contents(small_book):
     contents = after.document.copy([after.document.pages[after.manifest.front_pages - 1]])
     with pdfplumber.open(__import__("io").BytesIO(contents.write_pdf())) as pdf:
         assert re.search(rf"第二章[.\s·…]*{folio['two']:02d}", pdf.pages[0].extract_text())
+
+
+def page_texts(rendered):
+    import io
+    from pypdf import PdfReader
+    reader = PdfReader(io.BytesIO(rendered.document.write_pdf()))
+    return ["".join(page.extract_text().split()) for page in reader.pages]
+
+
+@pytest.mark.parametrize("lengths", [(1, 9, 2), (6, 1, 13), (20, 4, 1, 7)],
+                         ids=["short-long-short", "recto-verso-mix", "four-chapters"])
+def test_parts_of_every_length_join_as_the_whole_book(small_book, lengths):
+    """Chapters that end on a recto (a blank verso follows) or on a verso, with sections that
+    open on a verso: laid out by parts, the pages are the whole book's pages."""
+    small_book.book["chapters"] = [{"file": f"c{i}.yaml"} for i in range(len(lengths))]
+    small_book.write_book()
+    for name in ("one.yaml", "two.yaml"):
+        (small_book.catalogue / name).unlink()
+    for i, count in enumerate(lengths):
+        paragraphs = "\n".join(f"  - paragraph: 第{i}章第{n}段。" + "澳門幫扶從江縣脫貧攻堅。" * 30
+                               for n in range(count))
+        small_book.write(f"c{i}.yaml", f"id: c{i}\nnumber: '{i}'\ntitle: 第{i}章\nblocks:\n"
+                                       f"{paragraphs}\nsections:\n  - id: c{i}-a\n"
+                                       f"    number: （一）\n    title: 第{i}章第一節\n"
+                                       "    blocks:\n      - paragraph: 節的文字。\n")
+    book = content.load(small_book.catalogue)
+    whole = render.render(book, pad=True)
+    by_parts = render.render(book, pad=True, parts={})
+    assert layout_summary(by_parts) == layout_summary(whole)
+    assert page_texts(by_parts) == page_texts(whole)
