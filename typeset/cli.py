@@ -95,7 +95,7 @@ def set_isbn(catalogue, out, number):
     paths = postprocess.restamp(content.replace_isbn(book, new), out)
     book_yaml.write_text(text, encoding="utf-8")
     for edition, path in paths.items():
-        print(f"{edition:>7}: {path} stamped with ISBN {new.hyphenated}")
+        print(f"{edition:>8}: {shown_path(path)} stamped with ISBN {new.hyphenated}")
     print(f"re-stamped in {time.perf_counter() - start:.2f} s")
     return 0
 
@@ -112,9 +112,9 @@ def make_proofs(catalogue, out, changed):
     start = time.perf_counter()
     result = proofs.proofs(pdf, out / "proofs", out / ".cache" / f"{book.slug}-manifest.json",
                            previous if changed else None)
-    print(f"contact sheet: {result.contact_sheet}")
+    print(f"contact sheet: {shown_path(result.contact_sheet)}")
     print(f"{len(result.spreads)} spread{'s' if len(result.spreads) != 1 else ''} in "
-          f"{out / 'proofs'}" + (f", pages changed: {sorted(result.changed)}" if changed else ""))
+          f"{shown_path(out / 'proofs')}" + (f", pages changed: {sorted(result.changed)}" if changed else ""))
     print(f"proofs in {time.perf_counter() - start:.1f} s")
     return 0
 
