@@ -36,24 +36,11 @@ def postprocess(book, rendered, out_dir):
     imposed sheets into `out_dir`; return their paths. The screen edition is written from the
     one layout while the print edition, the cover and the sheets are (forks.run)."""
     out_dir = Path(out_dir)
-    manifest = rendered.manifest
-    stamp = render.stamp(book)
-
-    def edition(name):
-        def write_and_finish():
-            laid_out = write_pdf(rendered.document, EDITIONS[name])
-            finished = {name: finish(laid_out, book, manifest, name, stamp, out_dir)}
-            if name == "print":
-                finished.update(cover_and_sheets(finished["print"], book, manifest))
-            return laid_out, finished
-        return write_and_finish
-
-    written = forks.run({name: edition(name) for name in EDITIONS})
-    laid_out = {name: layout for name, (layout, _) in written.items()}
-    made = {name: pdf for _, outputs in written.values() for name, pdf in outputs.items()}
-    finished = {name: made[name] for name in OUTPUTS if name in made}
+    laid_out, finished = editions(
+        book, rendered.manifest, out_dir,
+        lambda name: write_pdf(rendered.document, EDITIONS[name]))
     paths = publish(finished, out_dir, book.slug)
-    save_layout(out_dir, book.slug, laid_out, manifest)
+    save_layout(out_dir, book.slug, laid_out, rendered.manifest)
     return paths
 
 
@@ -61,19 +48,29 @@ def restamp(book, out_dir):
     """Stamp the current ISBN onto the last build's layout, without laying the book out again."""
     out_dir = Path(out_dir)
     laid_out, manifest = load_layout(out_dir, book.slug)
+    _, finished = editions(book, manifest, out_dir, laid_out.__getitem__)
+    return publish(finished, out_dir, book.slug)
+
+
+def editions(book, manifest, out_dir, lay_out):
+    """Each edition's laid-out PDF (`lay_out(name)`) and every finished output, in OUTPUTS
+    order: the editions stamped and finished at the same time (forks.run), the print one with
+    the cover and the imposed sheets made beside it."""
     stamp = render.stamp(book)
 
     def edition(name):
-        def finish_again():
-            finished = {name: finish(laid_out[name], book, manifest, name, stamp, out_dir)}
+        def lay_out_and_finish():
+            laid_out = lay_out(name)
+            finished = {name: finish(laid_out, book, manifest, name, stamp, out_dir)}
             if name == "print":
                 finished.update(cover_and_sheets(finished["print"], book, manifest))
-            return finished
-        return finish_again
+            return laid_out, finished
+        return lay_out_and_finish
 
-    made = {name: pdf for outputs in forks.run({name: edition(name) for name in EDITIONS})
-            .values() for name, pdf in outputs.items()}
-    return publish({name: made[name] for name in OUTPUTS if name in made}, out_dir, book.slug)
+    written = forks.run({name: edition(name) for name in EDITIONS})
+    made = {name: pdf for _, outputs in written.values() for name, pdf in outputs.items()}
+    return ({name: layout for name, (layout, _) in written.items()},
+            {name: made[name] for name in OUTPUTS if name in made})
 
 
 def write_pdf(document, variant):
