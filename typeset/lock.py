@@ -14,7 +14,9 @@ see postprocess.publish) are removed when the lock is taken and again when it is
 
 import fcntl
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,9 +80,6 @@ def interrupts_held():
     interrupt between two of them would leave old and new editions side by side. Held here, an
     interrupt arrives just after the last rename: the folder holds one build or the other.
     """
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -111,11 +111,7 @@ def add_marks(writer, production):
         if key not in marks_by_trim:
             operations = marks_operations(trim, offset, length).encode("ascii")
             marks_by_trim[key] = writer._add_object(_stream(b"Q\n" + operations))
-        contents = page.get("/Contents")
-        drawn = list(contents.get_object()) if isinstance(contents, ArrayObject) or (
-            contents is not None and isinstance(contents.get_object(), ArrayObject)) else (
-            [contents] if contents is not None else [])
-        page[NameObject("/Contents")] = ArrayObject([save, *drawn, marks_by_trim[key]])
+        page[NameObject("/Contents")] = ArrayObject([save, *_drawing(page), marks_by_trim[key]])
         resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
         spaces = resources.setdefault(NameObject("/ColorSpace"), DictionaryObject()).get_object()
         spaces[NameObject("/Registration")] = colour
@@ -123,6 +119,15 @@ def add_marks(writer, production):
                                  float(trim.right) + slug, float(trim.top) + slug])
         page.mediabox = media
         page.cropbox = media
+
+
+def _drawing(page):
+    """The page's content streams, as a list (a page has none, one, or an array of them)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return []
+    return list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) \
+        else [contents]
 
 
 def _stream(data, compress=False):
