@@ -153,8 +153,8 @@ def paragraphs(value, where):
     return [text(value, where)]
 
 
-# The images folder of the book being loaded (and the files already checked), so that the
-# `image` checker can check the files that have arrived.
+# The images folder of the book being loaded, so that the `image` checker can check the
+# files that have arrived.
 _IMAGES = contextvars.ContextVar("images", default=None)
 
 
@@ -169,16 +169,15 @@ def image(value, where):
                    "give a path under images/, such as images/preface/opening.jpg")
     if path.suffix.lower() not in {".jpg", ".jpeg", ".png", ".svg"}:
         where.fail(f"`{value}` is not a JPEG, PNG or SVG file name", "use .jpg, .png or .svg")
-    loading = _IMAGES.get()
-    if loading is not None:
-        _check_arrived(value, loading, where)
+    folder = _IMAGES.get()
+    if folder is not None:
+        _check_arrived(value, folder, where)
     return value
 
 
-def _check_arrived(value, loading, where):
+def _check_arrived(value, folder, where):
     """A photo that has arrived must be usable: a regular file inside the images folder that
     images.check accepts. One that has not arrived is left to the placeholder."""
-    folder, checked = loading
     file = folder.joinpath(*Path(value).parts[1:])
     if not (file.exists() or file.is_symlink()):
         return
@@ -187,10 +186,9 @@ def _check_arrived(value, loading, where):
                    "copy the file into images/ instead of linking to it")
     if not file.is_file():
         where.fail(f"{value} is not a regular file", "put the photo itself at this path")
-    if file not in checked:
-        checked[file] = _usable(file)
-    if checked[file] is not None:
-        where.fail(f"{value} {checked[file].message}", checked[file].hint)
+    problem = _usable(file)
+    if problem is not None:
+        where.fail(f"{value} {problem.message}", problem.hint)
 
 
 _USABLE = {}
@@ -653,7 +651,7 @@ def load(catalogue):
                 design=design, production=production, labels=_labels(catalogue))
     _queries(catalogue)
     plans = _chapter_plan(data["chapters"], book_path)
-    loading = _IMAGES.set((images, {}))
+    loading = _IMAGES.set(images)
     try:
         _chapters(book, plans, catalogue, book_path)
     finally:

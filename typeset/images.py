@@ -170,9 +170,11 @@ def placed_sizes(document):
     """[widest placed width (inches), visible width and height fractions] of each photo file,
     over all its placements, by the hash of its bytes — the key under which the screen edition
     finds the photo again in the PDF (JPEGs are embedded as they came)."""
-    sizes = {}
+    sizes, keys = {}, {}
     for _, path, _, inches, (wide, high) in placed(document):
-        key = digest(path.read_bytes())
+        if path not in keys:  # a photo placed twice is read and hashed once
+            keys[path] = digest(path.read_bytes())
+        key = keys[path]
         before = sizes.get(key, [0, 0, 0])
         sizes[key] = [max(before[0], inches), max(before[1], wide), max(before[2], high)]
     return sizes
