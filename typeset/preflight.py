@@ -113,19 +113,26 @@ def stranded_headings(rendered, room_mm=12):
     return findings
 
 
+def _paragraph_pieces(rendered):
+    """(page index, content source, paragraph box, its line boxes) for each piece of a
+    horizontal paragraph on each page (the 題辭 are vertical: one character a line)."""
+    for index, page in enumerate(rendered.document.pages):
+        for box, source in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if (isinstance(box, wboxes.BlockBox) and element is not None and element.tag == "p"
+                    and "inscription" not in (element.get("class") or "")):
+                lines = [child for child in box.children if isinstance(child, wboxes.LineBox)]
+                yield index, source, box, lines
+
+
 def widows_and_orphans(rendered, least=2):
     """Paragraphs split across pages with fewer than `least` lines at the foot of the first
     page (an orphan) or at the head of the next (a widow). The stylesheets ask for two;
     a float or a fixed-height box beside the text can still leave one."""
     parts = {}  # paragraph element → [(page index, source, lines on that page)]
-    for index, page in enumerate(rendered.document.pages):
-        for box, source in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if isinstance(box, wboxes.BlockBox) and element is not None and element.tag == "p" \
-                    and "inscription" not in (element.get("class") or ""):
-                lines = sum(isinstance(child, wboxes.LineBox) for child in box.children)
-                if lines:
-                    parts.setdefault(element, []).append((index, source, lines))
+    for index, source, box, lines in _paragraph_pieces(rendered):
+        if lines:
+            parts.setdefault(box.element, []).append((index, source, len(lines)))
     findings = []
     for pieces in parts.values():
         if len(pieces) < 2:
@@ -148,22 +155,16 @@ def lone_last_characters(rendered):
     """Justified paragraphs whose last line holds a single Han character."""
     from .typography import is_han
     findings = []
-    for index, page in enumerate(rendered.document.pages):
-        for box, source in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if (not isinstance(box, wboxes.BlockBox) or element is None or element.tag != "p"
-                    or "inscription" in (element.get("class") or "")):  # vertical: one a line
-                continue
-            lines = [child for child in box.children if isinstance(child, wboxes.LineBox)]
-            if len(lines) < 2 or getattr(box, "remove_decoration_bottom", False):
-                continue
-            text = "".join(b.text for b, _ in _walk(lines[-1]) if isinstance(b, wboxes.TextBox))
-            letters = text.strip().rstrip("，。、；：？！）」』》〉…—”’")
-            if len(letters) == 1 and is_han(letters):
-                findings.append(Finding(
-                    "warning", "lone-character", _where(rendered.manifest, index, source),
-                    f"the paragraph ends with 「{text.strip()}」 alone on its last line — "
-                    "rewrite a few characters or check the text markup"))
+    for index, source, box, lines in _paragraph_pieces(rendered):
+        if len(lines) < 2 or getattr(box, "remove_decoration_bottom", False):
+            continue
+        text = "".join(b.text for b, _ in _walk(lines[-1]) if isinstance(b, wboxes.TextBox))
+        letters = text.strip().rstrip("，。、；：？！）」』》〉…—”’")
+        if len(letters) == 1 and is_han(letters):
+            findings.append(Finding(
+                "warning", "lone-character", _where(rendered.manifest, index, source),
+                f"the paragraph ends with 「{text.strip()}」 alone on its last line — "
+                "rewrite a few characters or check the text markup"))
     return findings
 
 
