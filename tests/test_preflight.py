@@ -133,3 +133,19 @@ def test_a_paragraph_split_with_one_line_alone_is_named(small_book, lines_before
 
 def test_the_catalogue_has_no_widow_or_orphan(catalogue_build):
     assert not [f for f in catalogue_build.findings if f.kind in ("widow", "orphan")]
+
+
+def test_a_paragraph_ending_with_one_character_alone_is_named(small_book):
+    """The text runs keep a paragraph's last two characters together; a paragraph that still
+    ends with one alone (planted here in raw HTML) is named with its page and line."""
+    from typeset import content, preflight, render
+    book = content.load(small_book.catalogue)
+    first_line = "貧" * 41  # what the first line holds after the paragraph's indent
+    source = f"""<html lang="zh-Hant"><body>
+      <p class="paragraph" data-source="one.yaml:7">{first_line}困</p>
+      <p class="paragraph" data-source="one.yaml:8">{first_line}困難</p></body></html>"""
+    document, _ = render._weasyprint(book, source, render.tokens_css(book, first_page_number=1))
+    manifest = render.Manifest(front_pages=0, page_count=len(document.pages), entries=[])
+    found = preflight.lone_last_characters(render.Rendered(document, manifest, []))
+    assert [(f.kind, f.where) for f in found] == [("lone-character", "folio 01 (one.yaml:7)")]
+    assert "「困」" in found[0].message
