@@ -93,19 +93,20 @@ def test_photo_that_arrives_is_drawn_in_the_same_slot(small_book):
         assert len(page.images) == 1 and "圖片待補" not in page.extract_text()
 
 
-def pages_as_pixels(document):
-    """Each page of a laid-out document, drawn small (pypdfium2): what a reader sees."""
+def pages_as_pixels(pdf):
+    """Each page of a written PDF, drawn small (pypdfium2): what a reader sees."""
     import pypdfium2
-    pdf = pypdfium2.PdfDocument(document.write_pdf())
-    return [pdf[index].render(scale=0.5).to_pil().tobytes() for index in range(len(pdf))]
+    document = pypdfium2.PdfDocument(pdf)
+    return [document[index].render(scale=0.5).to_pil().tobytes()
+            for index in range(len(document))]
 
 
-def contents_links(rendered):
-    """The page each link of the contents page opens, in order."""
+def contents_links(pdf, manifest):
+    """The page each link of the contents page of a written PDF opens, in order."""
     import io
     from pypdf import PdfReader
-    reader = PdfReader(io.BytesIO(rendered.document.write_pdf()))
-    page = reader.pages[rendered.manifest.front_pages - 1]
+    reader = PdfReader(io.BytesIO(pdf))
+    page = reader.pages[manifest.front_pages - 1]
     targets = []
     for annotation in page.get("/Annots", []):
         link = annotation.get_object()
@@ -134,9 +135,10 @@ def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout():
     assert len(parts) == len(book.chapters) + 1  # each chapter and the front matter
     assert layout_summary(by_parts) == layout_summary(whole)
     assert by_parts.warnings == whole.warnings == []
-    assert pages_as_pixels(by_parts.document) == pages_as_pixels(whole.document)
-    links = contents_links(by_parts)  # the contents link across parts to the chapters
-    assert links == contents_links(whole)
+    joined, one_piece = by_parts.document.write_pdf(), whole.document.write_pdf()
+    assert pages_as_pixels(joined) == pages_as_pixels(one_piece)
+    links = contents_links(joined, by_parts.manifest)  # across parts, to the chapters
+    assert links == contents_links(one_piece, whole.manifest)
     assert set(links) == {entry.page for entry in whole.manifest.entries}
 
 
@@ -160,7 +162,8 @@ def test_an_edit_lays_out_again_only_its_chapter(small_book, monkeypatch):
     monkeypatch.undo()
     whole = render.render(book)
     assert layout_summary(edited) == layout_summary(whole)
-    assert pages_as_pixels(edited.document) == pages_as_pixels(whole.document)
+    assert pages_as_pixels(edited.document.write_pdf()) == pages_as_pixels(
+        whole.document.write_pdf())
 
 
 def test_a_chapter_that_grows_moves_the_next_and_the_contents(small_book):
