@@ -246,7 +246,7 @@ def _whole(book, images):
 def _by_parts(book, images, parts):
     """The book laid out part by part, reusing the unchanged parts kept in `parts`."""
     template = environment().get_template("book.html.j2")
-    styles = _styles_digest()
+    styles = _files_digest(stylesheets())
     used, pages, warnings, folios = {}, [], [], {}
     folio = 1
     for index, chapter in enumerate(book.chapters):
@@ -280,8 +280,9 @@ def _part(book, source, tokens, styles, images, parts, used):
     return used[key]
 
 
-def _styles_digest():
-    return "".join(hashlib.sha256(path.read_bytes()).hexdigest() for path in stylesheets())
+def _files_digest(paths):
+    """What the files hold, in a line: a key part for the caches of laid-out documents."""
+    return "".join(hashlib.sha256(path.read_bytes()).hexdigest() for path in paths)
 
 
 def _photos_state(images, source):
@@ -362,8 +363,7 @@ def _remembered(source, tokens, sheets, make):
     """The small documents a build makes besides the book (the ISBN stamp, the cover) are the
     same from one watch rebuild to the next: made again only when their HTML, tokens or
     styles change (in this process)."""
-    key = hashlib.sha256("\0".join([source, tokens, *(path.read_text(encoding="utf-8")
-                                                       for path in sheets)]).encode()).digest()
+    key = hashlib.sha256("\0".join([source, tokens, _files_digest(sheets)]).encode()).digest()
     if key not in _REMEMBERED:
         if len(_REMEMBERED) >= 8:
             _REMEMBERED.clear()
