@@ -80,6 +80,7 @@ class Book:
     production: dict
     labels: dict
     chapters: list = field(default_factory=list)
+    queries: list = field(default_factory=list)  # the editor's, from queries.yaml
 
     def blocks(self):
         """Every block of the book in reading order."""
@@ -648,8 +649,8 @@ def load(catalogue):
     book = Book(catalogue=catalogue, images=images, slug=meta["slug"], title=meta["title"],
                 subtitle=meta["subtitle"], year=meta["year"], language=meta["language"],
                 locale=meta["locale"], organisers=meta["organisers"], isbn=meta["isbn"],
-                design=design, production=production, labels=_labels(catalogue))
-    _queries(catalogue)
+                design=design, production=production, labels=_labels(catalogue),
+                queries=_queries(catalogue))
     plans = _chapter_plan(data["chapters"], book_path)
     loading = _IMAGES.set(images)
     try:

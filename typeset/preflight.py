@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 from weasyprint.formatting_structure import boxes as wboxes
 
-from . import images, press, yamlsource
+from . import images, press
 
 LEVELS = ("error", "warning", "info")
 
@@ -196,13 +196,9 @@ def unused_images(book):
 
 def queries(book):
     """The editor's open questions about the source text (catalogue/queries.yaml)."""
-    path = book.catalogue / "queries.yaml"
-    if not path.is_file():
-        return []
-    entries = yamlsource.load(path) or []
-    return [Finding("info", "query", f"{entry.get('file', '?')}: {entry.get('where', '')}",
-                    f"{entry.get('what', '')} — {entry.get('suggestion', '')}")
-            for entry in entries]
+    return [Finding("info", "query", f"{entry['file'] or '?'}: {entry['where'] or ''}",
+                    f"{entry['what']} — {entry['suggestion'] or ''}")
+            for entry in book.queries]
 
 
 def binding(book, manifest):
