@@ -759,6 +759,7 @@ def _design(design, path, line):
     return checked
 
 
+# The project's templates (render lays them out; here their labels are checked).
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 

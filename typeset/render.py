@@ -20,17 +20,12 @@ from weasyprint.text.fonts import FontConfiguration
 from . import images as images_module
 from . import isbn, justify, pagerefs, press, typography
 from .units import to_mm
-from .content import KINDS
+from .content import KINDS, TEMPLATES
 from .errors import BuildError
 from .fetch import ContainedFetcher
 
-PROJECT = Path(__file__).resolve().parent.parent
-TEMPLATES = PROJECT / "templates"
+PROJECT = TEMPLATES.parent
 STYLES = PROJECT / "styles"
-
-# The front matter (cover, blank inside cover, title page, contents) is laid out alone first
-# to count its pages (a long contents runs over); should the count be wrong, a second pass of
-# the whole book corrects it.
 
 
 @dataclass(frozen=True)
