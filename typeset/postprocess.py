@@ -12,16 +12,18 @@ editions are ready: a failed build leaves the last good PDFs in place.
 import datetime
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-from . import forks, images, lock, press, render
+from . import assemble, forks, images, lock, press, render
 from .errors import BuildError
 
 # Each edition is written from the same layout with its own PDF variant: PDF/X-4 for the press
@@ -36,9 +38,11 @@ def postprocess(book, rendered, out_dir):
     imposed sheets into `out_dir`; return their paths. The screen edition is written from the
     one layout while the print edition, the cover and the sheets are (forks.run)."""
     out_dir = Path(out_dir)
-    laid_out, finished = editions(
-        book, rendered.manifest, out_dir,
-        lambda name: write_pdf(rendered.document, EDITIONS[name]))
+    if rendered.parts:
+        lay_out = joined_from_parts(rendered.parts)
+    else:
+        lay_out = lambda name: write_pdf(rendered.document, EDITIONS[name])  # noqa: E731
+    laid_out, finished = editions(book, rendered.manifest, out_dir, lay_out)
     paths = publish(finished, out_dir, book.slug)
     save_layout(out_dir, book.slug, laid_out, rendered.manifest)
     return paths
@@ -81,6 +85,28 @@ def write_pdf(document, variant):
     return document.write_pdf(pdf_variant=variant)
 
 
+def joined_from_parts(parts):
+    """For a book laid out by parts: each part written in each edition unless it was before
+    (the editions at the same time, forks.run), the font programs subset for all of them, and
+    a function that joins one edition from its parts (assemble)."""
+    missing = {name: [index for index, (part, _) in enumerate(parts) if name not in part.pdfs]
+               for name in EDITIONS}
+
+    def write_missing(name):
+        return lambda: {index: assemble.write(parts[index][0].document, EDITIONS[name],
+                                              parts[index][1])
+                        for index in missing[name]}
+
+    for name, written in forks.run({name: write_missing(name) for name in EDITIONS}).items():
+        for index, pdf in written.items():
+            parts[index][0].pdfs[name] = pdf
+    # Both editions draw the same glyphs: the programs are subset once, here, where the
+    # print edition's parts were written (forks.run runs the first task in this process).
+    first = next(iter(EDITIONS))
+    programs = assemble.programs([part.pdfs[first] for part, _ in parts])
+    return lambda name: assemble.join([part.pdfs[name] for part, _ in parts], programs)
+
+
 def cover_and_sheets(print_pdf, book, manifest):
     """The cover spread and, for saddle stitch, the imposed sheets of the print edition."""
     pages = manifest.page_count + manifest.padding
@@ -96,7 +122,8 @@ def finish(laid_out, book, manifest, edition, stamp, out_dir):
     """One edition's bytes: the laid-out PDF with ISBN stamp, outline, labels and metadata;
     marks and slug for the press, trimmed pages and screen-sized photos for the screen."""
     reader = PdfReader(io.BytesIO(laid_out))
-    writer = PdfWriter(clone_from=reader)
+    with _quiet_size_check():
+        writer = PdfWriter(clone_from=reader)
     writer.pdf_header = reader.pdf_header  # PDF/X-4 needs 1.6, as WeasyPrint wrote it
     if manifest.padding:
         press.pad(writer, manifest.padding, manifest.padding_at)
@@ -113,6 +140,21 @@ def finish(laid_out, book, manifest, edition, stamp, out_dir):
     add_outline(writer, manifest)
     add_metadata(writer, book, edition)
     return _bytes(writer)
+
+
+@contextmanager
+def _quiet_size_check():
+    """pypdf warns when a clone numbers more objects than the file's trailer /Size: it does
+    for a PDF joined by qpdf (assemble), which numbers its objects without gaps; the clone
+    is complete all the same (qpdf --check is tested on every output)."""
+    logger = logging.getLogger("pypdf._writer")
+    quiet = logging.Filter()
+    quiet.filter = lambda record: "exceeds defined trailer size" not in record.getMessage()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _bytes(writer):

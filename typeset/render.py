@@ -83,10 +83,22 @@ class Manifest:
 
 
 @dataclass
+class Part:
+    """A part of the book laid out alone (render by parts), and the PDFs written from it,
+    by edition (postprocess): kept together, so an unchanged part is neither laid out nor
+    written again."""
+
+    document: object
+    warnings: list
+    pdfs: dict = field(default_factory=dict)
+
+
+@dataclass
 class Rendered:
     document: object
     manifest: Manifest
     warnings: list
+    parts: list | None = None  # laid out by parts: (Part, pages kept) in reading order
 
 
 def design_tokens(book):
@@ -213,15 +225,16 @@ def render(book, pad=False, parts=None):
     is taken from `parts` instead of laid out again: after a caption edit, one chapter is. The
     pages are the same as those of the whole book laid out at once (tested page for page)."""
     images = image_sources(book)
+    pieces = None
     if parts is not None:
-        document, warnings, front_pages = _by_parts(book, images, parts)
+        document, warnings, front_pages, pieces = _by_parts(book, images, parts)
     else:
         document, warnings, front_pages = _whole(book, images)
     manifest = _manifest(book, document, front_pages, images)
     if pad:
         manifest.padding = press.pages_to_add(manifest.page_count, book.production)
     manifest.placed = images_module.placed_sizes(document)
-    return Rendered(document, manifest, warnings)
+    return Rendered(document, manifest, warnings, pieces)
 
 
 def _whole(book, images):
@@ -239,39 +252,43 @@ def _whole(book, images):
 
 
 def _by_parts(book, images, parts):
-    """The book laid out part by part, reusing the unchanged parts kept in `parts`."""
+    """The book laid out part by part, reusing the unchanged parts kept in `parts`; also
+    each part with the number of its pages the book keeps (all but a part-end page)."""
     template = environment().get_template("book.html.j2")
     styles = _files_digest(stylesheets())
-    used, pages, warnings, folios = {}, [], [], {}
+    used, pieces, folios = {}, [], {}
     folio = 1
     for index, chapter in enumerate(book.chapters):
         last = index == len(book.chapters) - 1
         source = template.render(book=book, labels=book.labels, images=images, part=chapter,
                                  part_end=not last)
         tokens = tokens_css(book, first_page_number=folio)
-        document, part_warnings = _part(book, source, tokens, styles, images, parts, used)
-        laid_out = document.pages if last else document.pages[:-1]  # drop the part-end page
-        for offset, page in enumerate(laid_out):
+        part = _part(book, source, tokens, styles, images, parts, used)
+        keep = len(part.document.pages) - (0 if last else 1)  # drop the part-end page
+        for offset, page in enumerate(part.document.pages[:keep]):
             for name in page.anchors:
                 folios.setdefault(name, folio + offset)
-        pages += laid_out
-        warnings += part_warnings
-        folio += len(laid_out)
+        pieces.append((part, keep))
+        folio += keep
+    # The front matter's part-end page holds stand-ins for the chapters' anchors, so its
+    # contents links resolve when it is written alone (the stand-ins go with that page).
     source = template.render(book=book, labels=book.labels, images=images, front_only=True,
                              part_end=bool(book.chapters), folios=folios)
     tokens = tokens_css(book, first_page_number=1)
-    front, front_warnings = _part(book, source, tokens, styles, images, parts, used)
-    front_pages = front.pages[:-1] if book.chapters else front.pages
+    front = _part(book, source, tokens, styles, images, parts, used)
+    pieces.insert(0, (front, len(front.document.pages) - (1 if book.chapters else 0)))
     parts.clear()
     parts.update(used)  # keep what this build used, nothing older
-    return front.copy([*front_pages, *pages]), front_warnings + warnings, len(front_pages)
+    pages = [page for part, keep in pieces for page in part.document.pages[:keep]]
+    warnings = [message for part, _ in pieces for message in part.warnings]
+    return front.document.copy(pages), warnings, pieces[0][1], pieces
 
 
 def _part(book, source, tokens, styles, images, parts, used):
     """One part's layout, from `parts` when nothing it depends on has changed."""
     key = hashlib.sha256("\0".join([source, tokens, styles, _photos_state(images, source)])
                          .encode("utf-8")).hexdigest()
-    used[key] = parts[key] if key in parts else _weasyprint(book, source, tokens)
+    used[key] = parts[key] if key in parts else Part(*_weasyprint(book, source, tokens))
     return used[key]
 
 

@@ -1,0 +1,144 @@
+"""Editions joined from their parts' PDFs (render by parts, as watch builds) must be the
+editions written from the whole layout: same pages, text, links, outline, labels, tags, and
+one font program per face."""
+
+import io
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from typeset import assemble, content, render
+from typeset.build import build
+
+from conftest import CATALOGUE
+from test_render import contents_links, pages_as_pixels
+
+
+@pytest.fixture(scope="session")
+def parts_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("parts-build")
+    parts = {}
+    result = build(CATALOGUE, out, strict=True, pad=True, progress=lambda line: None,
+                   parts=parts)
+    return result, parts
+
+
+def font_programs(pdf):
+    with pikepdf.open(pdf) as document:
+        return sorted((str(obj.FontName), len(obj.get("/FontFile3", obj.get("/FontFile2"))
+                                              .read_bytes()))
+                      for obj in document.objects
+                      if isinstance(obj, pikepdf.Dictionary)
+                      and obj.get("/Type") == "/FontDescriptor")
+
+
+def outline_and_labels(pdf):
+    reader = PdfReader(pdf)
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                yield list(walk(item))
+            else:
+                yield (item.title, reader.get_destination_page_number(item))
+
+    return list(walk(reader.outline)), list(reader.page_labels)
+
+
+@pytest.mark.parametrize("edition", ["print", "screen"])
+def test_an_edition_joined_from_parts_is_the_whole_edition(catalogue_build, parts_build,
+                                                           edition):
+    whole = catalogue_build.paths[edition]
+    joined = parts_build[0].paths[edition]
+    assert pages_as_pixels(str(joined)) == pages_as_pixels(str(whole))
+    texts = [[page.extract_text() for page in PdfReader(pdf).pages] for pdf in (joined, whole)]
+    assert texts[0] == texts[1]
+    assert outline_and_labels(joined) == outline_and_labels(whole)
+    # One program per face, each the whole edition's subset: not one per part.
+    assert font_programs(joined) == font_programs(whole)
+    assert abs(joined.stat().st_size - whole.stat().st_size) < 0.03 * whole.stat().st_size
+
+
+def test_the_joined_contents_page_links_to_the_chapters(catalogue_build, parts_build):
+    joined = parts_build[0].paths["screen"].read_bytes()
+    whole = catalogue_build.paths["screen"].read_bytes()
+    links = contents_links(joined, parts_build[0].manifest)
+    assert links == contents_links(whole, catalogue_build.manifest)
+    assert set(links) == {entry.page for entry in catalogue_build.manifest.entries}
+
+
+def structure(pdf):
+    """The structure tree as (role, page index) in reading order, and its parent tree
+    checked: each page's and each link's key leads back to elements on that page."""
+    with pikepdf.open(pdf) as document:
+        pages = {page.obj.objgen: index for index, page in enumerate(document.pages)}
+        root = document.Root.StructTreeRoot
+        numbers = root.ParentTree.Nums
+        parents = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+        assert int(root.get("/ParentTreeNextKey", len(parents))) == len(parents)
+        for index, page in enumerate(document.pages):
+            if "/StructParents" not in page:  # a blank page added for the binding
+                continue
+            for element in parents[int(page.StructParents)]:
+                assert pages[element.Pg.objgen] == index
+            for annotation in page.get("/Annots", []):
+                assert pages[parents[int(annotation.StructParent)].Pg.objgen] == index
+        found = []
+
+        def walk(element):
+            found.append((str(element.S), pages[element.Pg.objgen]))
+            for kid in element.get("/K", []):
+                if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/StructElem":
+                    walk(kid)
+
+        document_element = root.K[0]
+        assert str(document_element.S) == "/Document"
+        for kid in document_element.K:
+            assert kid.P.objgen == document_element.objgen
+            walk(kid)
+        return found
+
+
+def test_the_joined_screen_edition_has_the_whole_structure_tree(catalogue_build, parts_build):
+    joined = structure(parts_build[0].paths["screen"])
+    assert joined == structure(catalogue_build.paths["screen"])
+    assert len(joined) > 1000
+
+
+def test_an_edit_writes_again_only_its_part(small_book):
+    """After an edit the edited chapter is laid out and written again, nothing else (the
+    other parts keep the very PDFs of the last build); the editions equal a fresh whole
+    build's."""
+    parts = {}
+    build(small_book.catalogue, small_book.root / "watch", pad=True, parts=parts,
+          progress=lambda line: None)
+    before = {id(pdf) for part in parts.values() for pdf in part.pdfs.values()}
+    assert len(before) == 2 * 3  # front matter and two chapters, in two editions
+    small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
+        encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
+    edited = build(small_book.catalogue, small_book.root / "watch", pad=True, parts=parts,
+                   progress=lambda line: None)
+    after = [{id(pdf) for pdf in part.pdfs.values()} for part in parts.values()]
+    assert [bool(ids & before) for ids in after].count(False) == 1  # one part written anew
+    whole = small_book.build()
+    for edition in ("print", "screen"):
+        assert pages_as_pixels(str(edited.paths[edition])) == pages_as_pixels(
+            str(whole.paths[edition]))
+        assert font_programs(edited.paths[edition]) == font_programs(whole.paths[edition])
+    assert "改過" in "".join(page.extract_text()
+                            for page in PdfReader(edited.paths["screen"]).pages)
+
+
+def test_a_part_is_written_without_font_programs(small_book):
+    book = content.load(small_book.catalogue)
+    rendered = render.render(book, parts={})
+    part, keep = rendered.parts[1]
+    written = assemble.write(part.document, "pdf/ua-1", keep)
+    with pikepdf.open(io.BytesIO(written.data)) as pdf:
+        programs = [len(obj.get("/FontFile3", obj.get("/FontFile2")).read_bytes())
+                    for obj in pdf.objects
+                    if isinstance(obj, pikepdf.Dictionary)
+                    and obj.get("/Type") == "/FontDescriptor"]
+    assert programs and max(programs) == 4  # the type marker only; join embeds the subset
+    assert written.glyphs and all(glyphs for glyphs in written.glyphs.values())

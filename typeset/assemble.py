@@ -1,0 +1,331 @@
+"""One edition's laid-out PDF joined from the PDFs of its parts (render by parts, watch).
+
+A part (the front matter, or one chapter) laid out alone is written once per edition and kept
+with its layout; after an edit only the changed part is written again, and the edition is
+joined from the parts' PDFs (pikepdf: qpdf copies the objects in C++, where pypdf took a
+second for the tagged edition's structure tree). What a whole-document write gives for free
+is redone across parts:
+
+- fonts: a part is written without its font programs (`write`), and the joined edition holds
+  one program per face, subset by WeasyPrint's own HarfBuzz code to the glyphs every part
+  uses — not one subset per part (nine times the fonts);
+- the structure tree (screen edition): one Document element holding each part's elements,
+  the parent tree renumbered page by page;
+- links: the named destinations of every part, so the contents page opens the chapters.
+
+The last page of a part that is not the last (its part-end page, see render) is dropped.
+"""
+
+import copy
+import hashlib
+import io
+from dataclasses import dataclass, field
+
+import pikepdf
+import weasyprint
+from weasyprint.pdf import fonts as weasyprint_fonts
+from weasyprint.text.ffi import harfbuzz_subset
+
+from .errors import BuildError
+
+
+@dataclass
+class PartPDF:
+    """A part written in one edition's variant, without font programs."""
+
+    data: bytes
+    keep: int     # pages to keep: all but the part-end page
+    glyphs: dict  # font name → {glyph id: (width, text)}
+
+
+@dataclass
+class Fonts:
+    """The faces a process has drawn with (WeasyPrint fonts, by name) and the font programs
+    it has subset (by name and glyph set): a rebuild subsets only a face whose glyphs changed."""
+
+    faces: dict = field(default_factory=dict)
+    programs: dict = field(default_factory=dict)
+
+
+FONTS = Fonts()
+
+
+def write(document, variant, keep):
+    """The laid-out part as PDF bytes in `variant`, its fonts' programs left out (join puts
+    one subset per face in the edition)."""
+    if not harfbuzz_subset:
+        raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
+    document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
+    original = weasyprint_fonts.Font.clean
+    weasyprint_fonts.Font.clean = _without_program
+    try:
+        data = document.write_pdf(pdf_variant=variant)
+    finally:
+        weasyprint_fonts.Font.clean = original
+    glyphs = {}
+    for font in document.fonts.values():
+        name = font.name.decode()
+        FONTS.faces[name] = font
+        used = glyphs.setdefault(name, {})
+        for glyph, width in font.widths.items():
+            used.setdefault(glyph, (width, font.to_unicode.get(glyph)))
+    return PartPDF(data, keep, glyphs)
+
+
+def _without_program(font, to_unicode, hinting):
+    # WeasyPrint reads the font's type from the first bytes of the program it embeds.
+    font.file_content = b"OTTO" if "CFF " in font.tables or "CFF2" in font.tables \
+        else b"\x00\x01\x00\x00"
+
+
+def programs(parts):
+    """The font program of each face the parts use, subset to the glyphs of all of them, as
+    WeasyPrint subsets a whole document's (HarfBuzz, glyph ids kept)."""
+    made = {}
+    for name, glyphs in _union(parts).items():
+        key = (name, frozenset(glyphs))
+        if key not in FONTS.programs:
+            if name not in FONTS.faces:
+                raise BuildError(f"font {name}: no part drawn in this process uses it")
+            font = copy.copy(FONTS.faces[name])
+            font.clean({glyph: text for glyph, (_, text) in glyphs.items()},
+                       weasyprint.DEFAULT_OPTIONS["hinting"])
+            FONTS.programs[key] = font.file_content
+        made[name] = FONTS.programs[key]
+    return made
+
+
+def _union(parts):
+    union = {}
+    for part in parts:
+        for name, glyphs in part.glyphs.items():
+            into = union.setdefault(name, {})
+            for glyph, value in glyphs.items():
+                into.setdefault(glyph, value)
+    return union
+
+
+def join(parts, font_programs):
+    """The parts' PDFs (in reading order) as one PDF: pages, fonts, structure tree, links."""
+    sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
+    out = sources[0]
+    tagged = "/StructTreeRoot" in out.Root
+    kept_objgens = []
+    destinations, structure = {}, []
+    for index, (part, source) in enumerate(zip(parts, sources)):
+        kept = list(source.pages)[:part.keep]
+        kept_objgens.append({page.obj.objgen for page in kept})
+        destinations.update({name: (index, destination) for name, destination
+                             in _destinations(source, kept_objgens[-1]).items()})
+        if tagged:
+            structure.append(_detached_structure(source, kept_objgens[-1]))
+        if index == 0:
+            while len(out.pages) > part.keep:
+                del out.pages[-1]
+        else:
+            out.pages.extend(kept)
+    # Everything a part refers to, copied once (qpdf maps a source's pages to their copies).
+    pages = list(out.pages)
+    names = pikepdf.Array()
+    for name in sorted(destinations):
+        source_index, destination = destinations[name]
+        names.append(pikepdf.String(name))
+        names.append(_local(out, sources[source_index], destination, source_index))
+    if "/Names" not in out.Root:
+        out.Root.Names = pikepdf.Dictionary()
+    out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=names))
+    if "/Outlines" in out.Root:
+        del out.Root.Outlines
+    if tagged:
+        _join_structure(out, sources, structure, pages, [part.keep for part in parts])
+    _share_fonts(out, parts, font_programs)
+    _share_profiles(out)
+    buffer = io.BytesIO()
+    out.save(buffer, static_id=True, deterministic_id=False, compress_streams=True,
+             object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    for source in sources:
+        source.close()
+    return buffer.getvalue()
+
+
+def _local(out, source, obj, source_index):
+    return obj if source_index == 0 else _copied(out, obj)
+
+
+def _copied(out, obj):
+    """`obj` of another PDF in `out`: indirect objects through qpdf (once per source object,
+    so a page maps to its copy), direct arrays and dictionaries item by item."""
+    if not isinstance(obj, (pikepdf.Array, pikepdf.Dictionary)) or obj.is_indirect:
+        return out.copy_foreign(obj) if isinstance(obj, pikepdf.Object) and obj.is_indirect \
+            else obj
+    if isinstance(obj, pikepdf.Array):
+        return pikepdf.Array([_copied(out, item) for item in obj])
+    return pikepdf.Dictionary({key: _copied(out, value) for key, value in obj.items()})
+
+
+def _destinations(source, kept):
+    """A part's named destinations on its kept pages: name → destination."""
+    found = {}
+    names = source.Root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
+    for index in range(0, len(names), 2):
+        destination = names[index + 1]
+        if destination[0].objgen in kept:
+            found[str(names[index])] = destination
+    return found
+
+
+def _detached_structure(source, kept):
+    """A part's top-level structure elements on its kept pages and its parent tree, cut
+    loose from the part's root (so copying them does not copy the part's whole tree)."""
+    root = source.Root.StructTreeRoot
+    document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+    elements = []
+    for element in document.K:
+        if "/Pg" in element and element.Pg.objgen not in kept:
+            continue
+        del element.P
+        elements.append(element)
+    numbers = root.ParentTree.Nums
+    parents = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+    return elements, parents
+
+
+def _join_structure(out, sources, structure, pages, kept):
+    """One Document element over every part's elements; the parent tree renumbered in page
+    order (each page, then its annotations), as WeasyPrint numbers one document's."""
+    root = out.Root.StructTreeRoot
+    document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+    kids, numbers = pikepdf.Array(), pikepdf.Array()
+    keys = iter(range(1 << 30))
+    first = 0
+    for index, (source, (elements, parents)) in enumerate(zip(sources, structure)):
+        local = (lambda obj: obj) if index == 0 else (lambda obj: _copied(out, obj))
+        for element in elements:
+            element = local(element)
+            element.P = document
+            kids.append(element)
+        for page in pages[first:first + kept[index]]:
+            for holder, field_name in [(page, "/StructParents"),
+                                       *((annotation, "/StructParent")
+                                         for annotation in page.get("/Annots", []))]:
+                if field_name not in holder:
+                    continue
+                entry = local(parents[int(holder[field_name])])
+                key = next(keys)
+                holder[field_name] = key
+                numbers.extend([key, entry])
+        first += kept[index]
+    document.K = kids
+    root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=numbers))
+    root.ParentTreeNextKey = next(keys)
+
+
+def _share_fonts(out, parts, font_programs):
+    """Every part's font dictionaries of a face point to one descendant font: the union of
+    the parts' widths, one ToUnicode map and one program."""
+    union = _union(parts)
+    shared = {}
+    for font in _type0_fonts(out):
+        name = str(font.BaseFont)
+        if name not in union:
+            raise BuildError(f"font {name} in a part's PDF was not recorded when it was written")
+        if name not in shared:
+            shared[name] = _shared_font(out, font, union[name], font_programs[name])
+        font.DescendantFonts = pikepdf.Array([shared[name][0]])
+        font.ToUnicode = shared[name][1]
+
+
+def _resources(out):
+    """The resource dictionaries of every page and of the forms drawn on them, each once."""
+    seen = set()
+
+    def visit(resources):
+        if resources is None or resources.is_indirect and resources.objgen in seen:
+            return
+        if resources.is_indirect:
+            seen.add(resources.objgen)
+        yield resources
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+                seen.add(xobject.objgen)
+                yield from visit(xobject.get("/Resources"))
+
+    for page in out.pages:
+        yield from visit(page.obj.get("/Resources"))
+
+
+def _type0_fonts(out):
+    """The composite fonts of every page and form, each once."""
+    found = {}
+    for resources in _resources(out):
+        for font in resources.get("/Font", {}).values():
+            if font.get("/Subtype") == "/Type0":
+                found.setdefault(font.objgen, font)
+    return list(found.values())
+
+
+def _share_profiles(out):
+    """One copy of each ICC profile colour space (every part of the print edition carries
+    its own), held in one indirect array: pypdf copies a stream once per direct array that
+    refers to it."""
+    spaces = {}
+    for resources in _resources(out):
+        for name, space in list(resources.get("/ColorSpace", {}).items()):
+            if isinstance(space, pikepdf.Array) and len(space) == 2 \
+                    and space[0] == "/ICCBased":
+                key = hashlib.sha256(space[1].read_raw_bytes()).digest()
+                if key not in spaces:
+                    spaces[key] = out.make_indirect(
+                        pikepdf.Array([pikepdf.Name.ICCBased, space[1]]))
+                resources.ColorSpace[name] = spaces[key]
+
+
+def _shared_font(out, font, glyphs, program):
+    descendant = font.DescendantFonts[0]
+    descriptor = descendant.FontDescriptor
+    file_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
+    stream = pikepdf.Stream(out, program)
+    if file_key == "/FontFile3":
+        stream.Subtype = pikepdf.Name.OpenType
+    else:
+        stream.Length1 = len(program)
+    widths = {glyph: width for glyph, (width, _) in glyphs.items()}
+    new_descriptor = pikepdf.Dictionary(dict(descriptor.items()))
+    new_descriptor[file_key] = out.make_indirect(stream)
+    box = list(descriptor.FontBBox)
+    box[2] = max(widths.values()) if widths else 0
+    new_descriptor.FontBBox = pikepdf.Array(box)
+    new_descendant = pikepdf.Dictionary(dict(descendant.items()))
+    new_descendant.FontDescriptor = out.make_indirect(new_descriptor)
+    new_descendant.W = _widths(widths)
+    to_unicode = pikepdf.Stream(out, _to_unicode(glyphs))
+    return out.make_indirect(new_descendant), out.make_indirect(to_unicode)
+
+
+def _widths(widths):
+    """The /W array: runs of consecutive glyph ids, as WeasyPrint writes it (parsed from its
+    PDF syntax: qpdf parses thousands of numbers faster than they are appended one by one)."""
+    runs = []
+    for glyph in sorted(widths):
+        if glyph - 1 not in widths:
+            runs.append([glyph, []])
+        runs[-1][1].append(widths[glyph])
+    syntax = " ".join(f"{first} [{' '.join(map(str, run))}]" for first, run in runs)
+    return pikepdf.Object.parse(f"[{syntax}]".encode())
+
+
+def _to_unicode(glyphs):
+    """The ToUnicode CMap, as WeasyPrint writes it."""
+    mapped = [(glyph, text) for glyph, (_, text) in sorted(glyphs.items()) if text]
+    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap",
+             b"/CIDSystemInfo", b"<< /Registry (Adobe)", b"/Ordering (UCS)", b"/Supplement 0",
+             b">> def", b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def",
+             b"1 begincodespacerange", b"<0000> <ffff>", b"endcodespacerange"]
+    for start in range(0, len(mapped), 100):
+        batch = mapped[start:start + 100]
+        lines.append(f"{len(batch)} beginbfchar".encode())
+        lines += [f"<{glyph:04x}> <{text.encode('utf-16-be').hex()}>".encode()
+                  for glyph, text in batch]
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    return b"\n".join(lines)
