@@ -4,6 +4,8 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
+from conftest import CATALOGUE
 
 from typeset import content, fonts
 from typeset.errors import BuildError, ContentError
@@ -50,3 +52,16 @@ def test_only_the_named_families_are_embedded(edition, catalogue_build):
     assert embedded and embedded <= named, embedded - named
     for line in listing:  # … emb sub uni object-id: embedded and subset
         assert line.split()[-5:-3] == ["yes", "yes"], line
+
+
+def test_character_maps_are_kept_between_builds(tmp_path, monkeypatch):
+    """A CJK face's character map is read once and kept in the build's cache: the next
+    build (a new process) reads the code points from there, not the font."""
+    face = fonts.find(yaml.safe_load((CATALOGUE / "book.yaml").read_text(encoding="utf-8"))
+                      ["design"]["fonts"]["body"])
+    fresh = fonts.characters.__wrapped__(face)
+    assert fonts.characters.__wrapped__(face, tmp_path) == fresh
+    assert len(list(tmp_path.glob("*.cmap"))) == 1
+    monkeypatch.setattr(fonts, "TTFont", lambda *args, **kwargs: 1 / 0)  # the font unread
+    assert fonts.characters.__wrapped__(face, tmp_path) == fresh
+    assert "貧" in fresh and "\U00031350" not in fresh

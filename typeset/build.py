@@ -11,6 +11,7 @@
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import content, fonts, lock, postprocess, preflight, render, report
 from .errors import BuildError
@@ -35,7 +36,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print, parts=None):
         with stage(1, progress):
             book = content.load(catalogue)
         with stage(2, progress):
-            book = fonts.check_coverage(book)
+            book = fonts.check_coverage(book, Path(out) / ".cache" / "fonts")
         with stage(3, progress):
             rendered = render.render(book, pad, parts)
         with stage(4, progress):
