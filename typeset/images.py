@@ -18,17 +18,14 @@ import math
 import re
 import warnings
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 from xml.parsers import expat
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 from pypdf.generic import NameObject, NumberObject
-from weasyprint.formatting_structure import boxes
 
 from .units import to_mm
 
-CSS_PX_PER_INCH = 96
 
 # What each file name extension promises (MPO: the JPEG variant many cameras write).
 FORMATS = {".jpg": ("JPEG", "MPO"), ".jpeg": ("JPEG", "MPO"), ".png": ("PNG",)}
@@ -132,46 +129,26 @@ def check_svg(data):
                                "reference")
 
 
-def placed(document):
+def placed(pages):
     """(page index, image file, pixels, placed width in inches, visible part) for every raster
-    photo; the visible part is the fraction of its width and height the slot shows (object-fit:
-    cover crops a photo whose shape differs from the slot's, centred)."""
-    for index, page in enumerate(document.pages):
-        for box in _boxes(page._page_box):
-            if not isinstance(box, boxes.ReplacedBox) or box.element_tag != "img":
-                continue
-            source = box.element.get("src", "")
-            if not source.startswith("file:") or source.endswith(".svg"):
-                continue
-            path = Path(unquote(urlsplit(source).path))
-            with Image.open(path) as image:
-                pixels = image.size
-            # object-fit: cover fills the slot: the image's scale is the larger of the two.
-            scale = max(box.width / pixels[0], box.height / pixels[1])
-            visible = (min(1.0, box.width / (pixels[0] * scale)),
-                       min(1.0, box.height / (pixels[1] * scale)))
-            yield index, path, pixels, pixels[0] * scale / CSS_PX_PER_INCH, visible
-
-
-def _boxes(box):
-    """Every box of a page, including absolutely positioned ones (the photo in its slot),
-    which WeasyPrint keeps behind a placeholder that `descendants()` does not open."""
-    box = getattr(box, "_box", box)
-    yield box
-    for child in getattr(box, "children", None) or ():
-        yield from _boxes(child)
+    photo of the laid-out pages (pages.Page records); the visible part is the fraction of its
+    width and height the slot shows (object-fit: cover crops a photo whose shape differs from
+    the slot's, centred)."""
+    for index, page in enumerate(pages):
+        for path, pixels, inches, wide, high in page.photos:
+            yield index, Path(path), tuple(pixels), inches, (wide, high)
 
 
 def effective_dpi(pixels, inches):
     return pixels[0] / inches if inches else math.inf
 
 
-def placed_sizes(document):
+def placed_sizes(pages):
     """[widest placed width (inches), visible width and height fractions] of each photo file,
     over all its placements, by the hash of its bytes — the key under which the screen edition
     finds the photo again in the PDF (JPEGs are embedded as they came)."""
     sizes, keys = {}, {}
-    for _, path, _, inches, (wide, high) in placed(document):
+    for _, path, _, inches, (wide, high) in placed(pages):
         if path not in keys:  # a photo placed twice is read and hashed once
             keys[path] = digest(path.read_bytes())
         key = keys[path]

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from PIL import Image
 import pikepdf
-from weasyprint.formatting_structure import boxes as wboxes
 
 from . import images, press
 
@@ -46,92 +45,40 @@ def _where(manifest, page, source=None):
     return f"{place} ({source})" if source else place
 
 
-def _walk(box, source=None, skip=()):
-    """Every box of a page with the content file:line of the block it belongs to (leaving
-    out the boxes of elements with a class in `skip`, and what they hold)."""
-    box = getattr(box, "_box", box)
-    element = getattr(box, "element", None)
-    if element is not None and skip and set(skip) & set((element.get("class") or "").split()):
-        return
-    if element is not None and element.get("data-source"):
-        source = element.get("data-source")
-    yield box, source
-    for child in getattr(box, "children", None) or ():
-        yield from _walk(child, source, skip)
-
-
-def _area(page):
-    """The page area (inside the margins) in CSS px: left, top, right, bottom."""
-    box = page._page_box
-    return (box.content_box_x(), box.content_box_y(),
-            box.content_box_x() + box.width, box.content_box_y() + box.height)
-
-
-def overflow(rendered, tolerance=1.0):
-    """Boxes whose content runs past the page area (into the margins or off the page); a
+def overflow(rendered):
+    """Content that runs past the page area (into the margins or off the page); a
     full-bleed photo does so on purpose."""
-    findings, seen = [], set()
-    for index, page in enumerate(rendered.document.pages):
-        left, top, right, bottom = _area(page)
-        for box, source in _walk(page._page_box, skip=("figure--bleed",)):
-            if source is None or (index, source) in seen:
-                continue
-            if not isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox)):
-                continue
-            over_right = box.position_x + box.width - right
-            over_bottom = box.position_y + box.height - bottom
-            if max(over_right, over_bottom) > tolerance:
-                seen.add((index, source))
-                side, amount = (("right", over_right) if over_right > over_bottom
-                                else ("foot", over_bottom))
-                findings.append(Finding(
-                    "error", "overflow", _where(rendered.manifest, index, source),
-                    f"content runs {amount * 25.4 / 96:.1f} mm past the page area at the {side} — "
-                    "shorten the text, allow it to break (long words, URLs) or make its box larger"))
-    return findings
-
-
-HEADINGS = {"heading", "table-title", "section-title"}
+    return [Finding("error", "overflow", _where(rendered.manifest, index, source),
+                    f"content runs {amount * 25.4 / 96:.1f} mm past the page area at the "
+                    f"{side} — shorten the text, allow it to break (long words, URLs) or make "
+                    "its box larger")
+            for index, page in enumerate(rendered.pages)
+            for source, side, amount in page.overflows]
 
 
 def stranded_headings(rendered, room_mm=12):
     """A heading with (almost) nothing under it at the foot of a page."""
-    findings = []
-    for index, page in enumerate(rendered.document.pages):
-        _, _, _, bottom = _area(page)
-        for box, source in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if not isinstance(box, wboxes.BlockBox) or element is None:
-                continue
-            if HEADINGS & set((element.get("class") or "").split()):
-                if bottom - (box.position_y + box.margin_height()) < room_mm * 96 / 25.4:
-                    findings.append(Finding(
-                        "warning", "stranded-heading", _where(rendered.manifest, index, source),
-                        "a heading stands at the foot of the page — move it to the next page "
-                        "(a page break before it) or let the text above run shorter"))
-    return findings
+    return [Finding("warning", "stranded-heading", _where(rendered.manifest, index, source),
+                    "a heading stands at the foot of the page — move it to the next page "
+                    "(a page break before it) or let the text above run shorter")
+            for index, page in enumerate(rendered.pages)
+            for source, room in page.headings if room < room_mm * 96 / 25.4]
 
 
 def _paragraph_pieces(rendered):
-    """(page index, content source, paragraph box, its line boxes) for each piece of a
-    horizontal paragraph on each page (the 題辭 are vertical: one character a line)."""
-    for index, page in enumerate(rendered.document.pages):
-        for box, source in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if (isinstance(box, wboxes.BlockBox) and element is not None and element.tag == "p"
-                    and "inscription" not in (element.get("class") or "")):
-                lines = [child for child in box.children if isinstance(child, wboxes.LineBox)]
-                yield index, source, box, lines
+    """(page index, piece) for each piece of a horizontal paragraph on each page."""
+    for index, page in enumerate(rendered.pages):
+        for piece in page.paragraphs:
+            yield index, piece
 
 
 def widows_and_orphans(rendered, least=2):
     """Paragraphs split across pages with fewer than `least` lines at the foot of the first
     page (an orphan) or at the head of the next (a widow). The stylesheets ask for two;
     a float or a fixed-height box beside the text can still leave one."""
-    parts = {}  # paragraph element → [(page index, source, lines on that page)]
-    for index, source, box, lines in _paragraph_pieces(rendered):
-        if lines:
-            parts.setdefault(box.element, []).append((index, source, len(lines)))
+    parts = {}  # paragraph → [(page index, source, lines on that page)]
+    for index, piece in _paragraph_pieces(rendered):
+        parts.setdefault(piece.key, []).append((index, piece.source, piece.lines))
     findings = []
     for pieces in parts.values():
         if len(pieces) < 2:
@@ -154,16 +101,15 @@ def lone_last_characters(rendered):
     """Justified paragraphs whose last line holds a single Han character."""
     from .typography import is_han
     findings = []
-    for index, source, box, lines in _paragraph_pieces(rendered):
-        if len(lines) < 2 or getattr(box, "remove_decoration_bottom", False):
+    for index, piece in _paragraph_pieces(rendered):
+        if piece.lines < 2 or piece.continues:
             continue
-        text = "".join(b.text for b, _ in _walk(lines[-1]) if isinstance(b, wboxes.TextBox))
-        letters = text.strip().rstrip("，。、；：？！）」』》〉…—”’")
+        letters = piece.last_line.strip().rstrip("，。、；：？！）」』》〉…—”’")
         if len(letters) == 1 and is_han(letters):
             findings.append(Finding(
-                "warning", "lone-character", _where(rendered.manifest, index, source),
-                f"the paragraph ends with 「{text.strip()}」 alone on its last line — "
-                "rewrite a few characters or check the text markup"))
+                "warning", "lone-character", _where(rendered.manifest, index, piece.source),
+                f"the paragraph ends with 「{piece.last_line.strip()}」 alone on its last line "
+                "— rewrite a few characters or check the text markup"))
     return findings
 
 
@@ -217,7 +163,7 @@ def low_resolution(book, rendered):
     """Photos whose pixels at their placed size fall below the print resolution token."""
     wanted = book.production["print_dpi"]
     findings = []
-    for page, path, pixels, inches, _ in images.placed(rendered.document):
+    for page, path, pixels, inches, _ in images.placed(rendered.pages):
         dpi = images.effective_dpi(pixels, inches)
         if dpi < wanted:
             folio = rendered.manifest.folio(page)
@@ -253,11 +199,9 @@ def missing_images(book, rendered):
         for path in _paths(block.fields):
             where.setdefault(path, f"{block.file.name}:{block.line}")
     pages = {}
-    for index, page in enumerate(rendered.document.pages):
-        for box, _ in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if element is not None and element.get("data-image"):
-                pages.setdefault(element.get("data-image"), index)
+    for index, page in enumerate(rendered.pages):
+        for path in page.slots:
+            pages.setdefault(path, index)
     return [Finding("warning", "missing-image",
                     _where(rendered.manifest, pages[path], where.get(path))
                     if path in pages else where.get(path, "?"),

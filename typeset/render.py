@@ -18,7 +18,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from . import images as images_module
-from . import isbn, justify, pagerefs, press, typography
+from . import facts, isbn, justify, pagerefs, press, typography
 from .units import to_mm
 from .content import KINDS, TEMPLATES
 from .errors import BuildError
@@ -95,10 +95,15 @@ class Part:
 
 @dataclass
 class Rendered:
-    document: object
+    document: object           # WeasyPrint's laid-out document (None: laid out elsewhere)
     manifest: Manifest
     warnings: list
     parts: list | None = None  # laid out by parts: (Part, pages kept) in reading order
+    pages: list | None = None  # facts.Page of each page: what the checks read
+
+    def __post_init__(self):
+        if self.pages is None and self.document is not None:
+            self.pages = facts.read(self.document.pages)
 
 
 def design_tokens(book):
@@ -230,11 +235,12 @@ def render(book, pad=False, parts=None):
         document, warnings, front_pages, pieces = _by_parts(book, images, parts)
     else:
         document, warnings, front_pages = _whole(book, images)
-    manifest = _manifest(book, document, front_pages, images)
+    pages = facts.read(document.pages)
+    manifest = _manifest(book, pages, front_pages, images)
     if pad:
         manifest.padding = press.pages_to_add(manifest.page_count, book.production)
-    manifest.placed = images_module.placed_sizes(document)
-    return Rendered(document, manifest, warnings, pieces)
+    manifest.placed = images_module.placed_sizes(pages)
+    return Rendered(document, manifest, warnings, pieces, pages)
 
 
 def _whole(book, images):
@@ -429,8 +435,8 @@ def _font_configuration():
     return _FONT_CONFIGURATION[0]
 
 
-def _manifest(book, document, front_pages, images):
-    anchors = _anchors(document)
+def _manifest(book, pages, front_pages, images):
+    anchors = facts.anchors(pages)
     entries = []
 
     def add(item, level, title):
@@ -445,7 +451,7 @@ def _manifest(book, document, front_pages, images):
         for section in chapter.sections:
             add(section, 2, f"{section.number}{section.title}")
     missing = [path for path, url in images.items() if url is None]
-    return Manifest(front_pages, len(document.pages), entries, missing, anchors.get("colophon"))
+    return Manifest(front_pages, len(pages), entries, missing, anchors.get("colophon"))
 
 
 def kinds_without_template():

@@ -1,0 +1,124 @@
+"""What the checks need to know of each laid-out page, as plain data.
+
+WeasyPrint's layout lives in the process that made it: its boxes hold Pango objects that
+cannot be pickled. When parts of the book are laid out in other processes (render), each
+part's pages are read here, where they were laid out, into `Page` records that travel back
+with the part's PDFs; preflight and the layout manifest read only these records.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image
+from weasyprint.formatting_structure import boxes as wboxes
+
+CSS_PX_PER_INCH = 96
+OVERFLOW_TOLERANCE_PX = 1.0
+HEADINGS = {"heading", "table-title", "section-title"}
+
+
+@dataclass
+class Paragraph:
+    """A piece of a horizontal paragraph on one page."""
+
+    key: tuple           # the same for every piece of one paragraph
+    source: str | None   # content file:line
+    lines: int
+    continues: bool      # goes on on the next page
+    last_line: str       # the text of its last line on this page
+
+
+@dataclass
+class Page:
+    anchors: list = field(default_factory=list)    # element ids, in order
+    photos: list = field(default_factory=list)     # (file, pixels, inches wide, visible w, h)
+    slots: list = field(default_factory=list)      # image paths of the slots drawn (data-image)
+    overflows: list = field(default_factory=list)  # (source, side, px past the page area)
+    headings: list = field(default_factory=list)   # (source, px left below the heading)
+    paragraphs: list = field(default_factory=list)
+
+
+def read(pages, part=0):
+    """Facts of WeasyPrint pages; `part` tells apart the paragraphs of parts laid out
+    separately."""
+    keys = {}
+    return [_page(page, part, keys) for page in pages]
+
+
+def _page(page, part, keys):
+    record = Page(anchors=list(page.anchors))
+    box = page._page_box
+    left, top = box.content_box_x(), box.content_box_y()
+    right, bottom = left + box.width, top + box.height
+    overflowing = set()
+    for box, source, skipped in _walk(page._page_box):
+        element = getattr(box, "element", None)
+        if isinstance(box, wboxes.ReplacedBox) and box.element_tag == "img":
+            photo = _photo(box)
+            if photo:
+                record.photos.append(photo)
+        if element is not None and element.get("data-image"):
+            record.slots.append(element.get("data-image"))
+        if (source is not None and not skipped and source not in overflowing
+                and isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox))):
+            over_right = box.position_x + box.width - right
+            over_bottom = box.position_y + box.height - bottom
+            if max(over_right, over_bottom) > OVERFLOW_TOLERANCE_PX:
+                overflowing.add(source)
+                record.overflows.append(
+                    (source, *(("right", over_right) if over_right > over_bottom
+                               else ("foot", over_bottom))))
+        if not isinstance(box, wboxes.BlockBox) or element is None:
+            continue
+        classes = element.get("class") or ""
+        if HEADINGS & set(classes.split()):
+            record.headings.append((source, bottom - (box.position_y + box.margin_height())))
+        if element.tag == "p" and "inscription" not in classes:  # the 題辭 are vertical
+            lines = [child for child in box.children if isinstance(child, wboxes.LineBox)]
+            if lines:
+                key = keys.setdefault(element, (part, len(keys)))
+                text = "".join(b.text for b, _, _ in _walk(lines[-1])
+                               if isinstance(b, wboxes.TextBox))
+                record.paragraphs.append(Paragraph(
+                    key, source, len(lines), bool(getattr(box, "remove_decoration_bottom",
+                                                          False)), text))
+    return record
+
+
+def _walk(box, source=None, skipped=False):
+    """Every box of a page with the content file:line of the block it belongs to, and
+    whether it is inside a full-bleed figure (which runs past the page area on purpose).
+    Absolutely placed boxes (the photo in its slot) are opened too."""
+    box = getattr(box, "_box", box)
+    element = getattr(box, "element", None)
+    if element is not None:
+        if "figure--bleed" in (element.get("class") or "").split():
+            skipped = True
+        if element.get("data-source"):
+            source = element.get("data-source")
+    yield box, source, skipped
+    for child in getattr(box, "children", None) or ():
+        yield from _walk(child, source, skipped)
+
+
+def _photo(box):
+    source = box.element.get("src", "")
+    if not source.startswith("file:") or source.endswith(".svg"):
+        return None
+    path = Path(unquote(urlsplit(source).path))
+    with Image.open(path) as image:
+        pixels = image.size
+    # object-fit: cover fills the slot: the image's scale is the larger of the two.
+    scale = max(box.width / pixels[0], box.height / pixels[1])
+    return (str(path), pixels, pixels[0] * scale / CSS_PX_PER_INCH,
+            min(1.0, box.width / (pixels[0] * scale)), min(1.0, box.height / (pixels[1] * scale)))
+
+
+def anchors(pages):
+    """Each anchor's first page (0-based)."""
+    found = {}
+    for index, page in enumerate(pages):
+        for name in page.anchors:
+            found.setdefault(name, index)
+    return found
