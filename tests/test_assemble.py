@@ -1,18 +1,37 @@
-"""Editions joined from their parts' PDFs (render by parts, as watch builds) must be the
-editions written from the whole layout: same pages, text, links, outline, labels, tags, and
-one font program per face."""
+"""Editions joined from their parts' PDFs must be the editions written from the whole
+layout: same pages, text, links, outline, labels, tags, and one font program per face —
+whether the parts were laid out one after another and kept (watch) or at the same time in
+several processes (a cold build on more than one core, the session's catalogue_build)."""
 
 import io
+import os
 
 import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from typeset import assemble, content, render
+from typeset import assemble, content, preflight, render
 from typeset.build import build
 
 from conftest import CATALOGUE
 from test_render import contents_links, pages_as_pixels
+
+
+@pytest.fixture(scope="session")
+def whole_build(tmp_path_factory):
+    """The real catalogue laid out whole, in one process (TYPESET_JOBS=1)."""
+    out = tmp_path_factory.mktemp("whole-build")
+    before = os.environ.get("TYPESET_JOBS")
+    os.environ["TYPESET_JOBS"] = "1"
+    try:
+        result = build(CATALOGUE, out, strict=True, pad=True, progress=lambda line: None)
+    finally:
+        if before is None:
+            del os.environ["TYPESET_JOBS"]
+        else:
+            os.environ["TYPESET_JOBS"] = before
+    assert result.manifest.page_count == 101
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +65,15 @@ def outline_and_labels(pdf):
     return list(walk(reader.outline)), list(reader.page_labels)
 
 
+@pytest.fixture(scope="session", params=["watch", "parallel"])
+def joined_build(request, parts_build, catalogue_build):
+    return parts_build[0] if request.param == "watch" else catalogue_build
+
+
 @pytest.mark.parametrize("edition", ["print", "screen"])
-def test_an_edition_joined_from_parts_is_the_whole_edition(catalogue_build, parts_build,
-                                                           edition):
-    whole = catalogue_build.paths[edition]
-    joined = parts_build[0].paths[edition]
+def test_an_edition_joined_from_parts_is_the_whole_edition(whole_build, joined_build, edition):
+    whole = whole_build.paths[edition]
+    joined = joined_build.paths[edition]
     assert pages_as_pixels(str(joined)) == pages_as_pixels(str(whole))
     texts = [[page.extract_text() for page in PdfReader(pdf).pages] for pdf in (joined, whole)]
     assert texts[0] == texts[1]
@@ -60,12 +83,13 @@ def test_an_edition_joined_from_parts_is_the_whole_edition(catalogue_build, part
     assert abs(joined.stat().st_size - whole.stat().st_size) < 0.03 * whole.stat().st_size
 
 
-def test_the_joined_contents_page_links_to_the_chapters(catalogue_build, parts_build):
-    joined = parts_build[0].paths["screen"].read_bytes()
-    whole = catalogue_build.paths["screen"].read_bytes()
-    links = contents_links(joined, parts_build[0].manifest)
-    assert links == contents_links(whole, catalogue_build.manifest)
-    assert set(links) == {entry.page for entry in catalogue_build.manifest.entries}
+def test_the_joined_contents_page_links_to_the_chapters(whole_build, joined_build):
+    joined = joined_build.paths["screen"].read_bytes()
+    whole = whole_build.paths["screen"].read_bytes()
+    links = contents_links(joined, joined_build.manifest)
+    assert links == contents_links(whole, whole_build.manifest)
+    assert set(links) == {entry.page for entry in whole_build.manifest.entries}
+    assert joined_build.manifest == whole_build.manifest
 
 
 def structure(pdf):
@@ -100,9 +124,9 @@ def structure(pdf):
         return found
 
 
-def test_the_joined_screen_edition_has_the_whole_structure_tree(catalogue_build, parts_build):
-    joined = structure(parts_build[0].paths["screen"])
-    assert joined == structure(catalogue_build.paths["screen"])
+def test_the_joined_screen_edition_has_the_whole_structure_tree(whole_build, joined_build):
+    joined = structure(joined_build.paths["screen"])
+    assert joined == structure(whole_build.paths["screen"])
     assert len(joined) > 1000
 
 
@@ -113,7 +137,8 @@ def test_an_edit_writes_again_only_its_part(small_book):
     parts = {}
     build(small_book.catalogue, small_book.root / "watch", pad=True, parts=parts,
           progress=lambda line: None)
-    before = {id(pdf) for part in parts.values() for pdf in part.pdfs.values()}
+    kept = [pdf for part in parts.values() for pdf in part.pdfs.values()]  # ids stay taken
+    before = {id(pdf) for pdf in kept}
     assert len(before) == 2 * 3  # front matter and two chapters, in two editions
     small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
@@ -121,6 +146,7 @@ def test_an_edit_writes_again_only_its_part(small_book):
                    progress=lambda line: None)
     after = [{id(pdf) for pdf in part.pdfs.values()} for part in parts.values()]
     assert [bool(ids & before) for ids in after].count(False) == 1  # one part written anew
+    assert len(kept) == 6
     whole = small_book.build()
     for edition in ("print", "screen"):
         assert pages_as_pixels(str(edited.paths[edition])) == pages_as_pixels(
@@ -142,3 +168,68 @@ def test_a_part_is_written_without_font_programs(small_book):
                     and obj.get("/Type") == "/FontDescriptor"]
     assert programs and max(programs) == 4  # the type marker only; join embeds the subset
     assert written.glyphs and all(glyphs for glyphs in written.glyphs.values())
+
+
+def planned(small_book, two_at=3):
+    """The small book with a complete folio plan (chapters and the section)."""
+    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1},
+                                   {"file": "two.yaml", "folio": two_at,
+                                    "sections": {"two-a": two_at + 1}}]
+    small_book.write_book()
+    return content.load(small_book.catalogue)
+
+
+def numbered(pages):
+    """Page facts with each paragraph's key replaced by its order of first appearance (the
+    keys tell paragraphs apart; how they are made differs with the process that read them)."""
+    order = {}
+    for page in pages:
+        for piece in page.paragraphs:
+            piece.key = order.setdefault(piece.key, len(order))
+    return pages
+
+
+def test_a_planned_book_is_laid_out_in_parallel_as_the_whole(small_book, monkeypatch):
+    monkeypatch.setenv("TYPESET_JOBS", "2")
+    book = planned(small_book)
+    parallel = render.render(book, pad=True)
+    assert parallel.document is None and len(parallel.parts) == 3  # laid out elsewhere
+    assert all(set(part.pdfs) == {"print", "screen"} for part, _ in parallel.parts)
+    monkeypatch.setenv("TYPESET_JOBS", "1")
+    whole = render.render(book, pad=True)
+    assert whole.document is not None and whole.parts is None
+    assert parallel.manifest == whole.manifest
+    assert numbered(parallel.pages) == numbered(whole.pages)
+    monkeypatch.setenv("TYPESET_JOBS", "2")
+    joined = build(small_book.catalogue, small_book.root / "parallel", strict=True, pad=True,
+                   progress=lambda line: None)
+    monkeypatch.setenv("TYPESET_JOBS", "1")
+    one = small_book.build()
+    for edition in ("print", "screen"):
+        assert pages_as_pixels(str(joined.paths[edition])) == pages_as_pixels(
+            str(one.paths[edition]))
+
+
+def test_a_part_off_its_plan_is_laid_out_whole_and_reported(small_book, monkeypatch):
+    """A chapter that does not fill the pages the plan gives it: the parallel layout is
+    discarded (its contents would print planned folios), the whole layout shows the drift."""
+    monkeypatch.setenv("TYPESET_JOBS", "2")
+    book = planned(small_book, two_at=5)
+    rendered = render.render(book, pad=True)
+    assert rendered.document is not None and rendered.parts is None
+    assert any(f.kind == "folio-plan" for f in preflight.preflight(book, rendered))
+
+
+def test_a_process_that_drew_no_part_subsets_the_same_program(small_book):
+    """The font programs are subset where the parts are joined, which may not be where they
+    were drawn: the face is loaded again through Pango, and the subset is the same."""
+    rendered = render.render(content.load(small_book.catalogue), parts={})
+    written = [assemble.write(part.document, "pdf/x-4", keep) for part, keep in rendered.parts]
+    drawn_here = assemble.programs(written)
+    saved = assemble.FONTS
+    assemble.FONTS = assemble.Fonts()
+    try:
+        assert assemble.programs(written) == drawn_here
+        assert set(assemble.FONTS.faces) == set(drawn_here)
+    finally:
+        assemble.FONTS = saved

@@ -125,9 +125,10 @@ def layout_summary(rendered):
             manifest.missing_images, manifest.placed)
 
 
-def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout():
+def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout(monkeypatch):
     """watch lays the book out chapter by chapter; each page must be the page the whole-book
     layout makes (drawn identically), with the same manifest: outline, labels, folios."""
+    monkeypatch.setenv("TYPESET_JOBS", "1")  # one core: the whole layout, not in parallel
     book = content.load(PROJECT / "catalogue")
     whole = render.render(book, pad=True)
     parts = {}

@@ -16,16 +16,18 @@ is redone across parts:
 The last page of a part that is not the last (its part-end page, see render) is dropped.
 """
 
-import copy
 import hashlib
 import io
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pikepdf
 import weasyprint
 from weasyprint.pdf import fonts as weasyprint_fonts
-from weasyprint.text.ffi import harfbuzz_subset
+from weasyprint.text.ffi import ffi, gobject, harfbuzz, harfbuzz_subset, pango
+from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
 
+from . import render
 from .errors import BuildError
 
 
@@ -36,12 +38,25 @@ class PartPDF:
     data: bytes
     keep: int     # pages to keep: all but the part-end page
     glyphs: dict  # font name → {glyph id: (width, text)}
+    faces: dict = field(default_factory=dict)  # font name → Face
+
+
+@dataclass(frozen=True)
+class Face:
+    """A font face as Pango chose it for the layout, so any process can load it again to
+    subset it (the part may have been written in another one)."""
+
+    family: str
+    weight: int
+    style: int
+    glyph_count: int
 
 
 @dataclass
 class Fonts:
-    """The faces a process has drawn with (WeasyPrint fonts, by name) and the font programs
-    it has subset (by name and glyph set): a rebuild subsets only a face whose glyphs changed."""
+    """The faces this process has loaded (HarfBuzz faces, by font name) and the font
+    programs it has subset (by name and glyph set): a rebuild subsets only a face whose
+    glyphs changed."""
 
     faces: dict = field(default_factory=dict)
     programs: dict = field(default_factory=dict)
@@ -52,24 +67,37 @@ FONTS = Fonts()
 
 def write(document, variant, keep):
     """The laid-out part as PDF bytes in `variant`, its fonts' programs left out (join puts
-    one subset per face in the edition)."""
+    one subset per face in the edition): WeasyPrint neither copies each face's file (a CJK
+    collection is tens of megabytes) nor subsets it, for every part."""
     if not harfbuzz_subset:
         raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
     document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
-    original = weasyprint_fonts.Font.clean
+    clean, face_data = weasyprint_fonts.Font.clean, weasyprint_fonts.get_hb_object_data
     weasyprint_fonts.Font.clean = _without_program
+    weasyprint_fonts.get_hb_object_data = _without_face_file
     try:
         data = document.write_pdf(pdf_variant=variant)
     finally:
-        weasyprint_fonts.Font.clean = original
-    glyphs = {}
+        weasyprint_fonts.Font.clean = clean
+        weasyprint_fonts.get_hb_object_data = face_data
+    glyphs, faces = {}, {}
     for font in document.fonts.values():
         name = font.name.decode()
-        FONTS.faces[name] = font
+        if "fvar" in font.tables or font.png or font.svg or font.colr:
+            raise BuildError(f"font {name}: a variable or colour font cannot be joined from "
+                             "parts — name a static font in book.yaml's design.fonts")
+        FONTS.faces.setdefault(name, font.hb_face)
+        faces[name] = Face(font.family, int(font.weight), int(font.style), font.glyph_count)
         used = glyphs.setdefault(name, {})
         for glyph, width in font.widths.items():
             used.setdefault(glyph, (width, font.to_unicode.get(glyph)))
-    return PartPDF(data, keep, glyphs)
+    return PartPDF(data, keep, glyphs, faces)
+
+
+def _without_face_file(hb_object, ot_color=None, glyph=None):
+    if ot_color is None and glyph is None:
+        return b""  # the whole face's file, which Font keeps for the subsetting it skips
+    return get_hb_object_data(hb_object, ot_color, glyph)
 
 
 def _without_program(font, to_unicode, hinting):
@@ -82,17 +110,43 @@ def programs(parts):
     """The font program of each face the parts use, subset to the glyphs of all of them, as
     WeasyPrint subsets a whole document's (HarfBuzz, glyph ids kept)."""
     made = {}
+    faces = {name: face for part in parts for name, face in part.faces.items()}
     for name, glyphs in _union(parts).items():
         key = (name, frozenset(glyphs))
         if key not in FONTS.programs:
-            if name not in FONTS.faces:
-                raise BuildError(f"font {name}: no part drawn in this process uses it")
-            font = copy.copy(FONTS.faces[name])
-            font.clean({glyph: text for glyph, (_, text) in glyphs.items()},
-                       weasyprint.DEFAULT_OPTIONS["hinting"])
+            font = SimpleNamespace(hb_face=_hb_face(name, faces[name]), missing={},
+                                   family=faces[name].family, file_content=b"")
+            weasyprint_fonts.Font._harfbuzz_subset(
+                font, {glyph: text for glyph, (_, text) in glyphs.items()},
+                weasyprint.DEFAULT_OPTIONS["hinting"])
+            if not font.file_content:
+                raise BuildError(f"font {name}: HarfBuzz could not subset it")
             FONTS.programs[key] = font.file_content
         made[name] = FONTS.programs[key]
     return made
+
+
+def _hb_face(name, face):
+    """The HarfBuzz face of a font the parts use: the one this process drew with, or the
+    same face loaded again through Pango from its description."""
+    if name not in FONTS.faces:
+        font_map = render.font_configuration().font_map
+        context = ffi.gc(pango.pango_font_map_create_context(font_map), gobject.g_object_unref)
+        description = ffi.gc(pango.pango_font_description_new(),
+                             pango.pango_font_description_free)
+        pango.pango_font_description_set_family(description, face.family.encode())
+        pango.pango_font_description_set_weight(description, face.weight)
+        pango.pango_font_description_set_style(description, face.style)
+        pango.pango_font_description_set_absolute_size(description, 12 * 1024)
+        loaded = pango.pango_font_map_load_font(font_map, context, description)
+        if loaded == ffi.NULL:
+            raise BuildError(f"font {name}: Pango cannot load {face.family} again")
+        hb_face = get_pango_font_hb_face(loaded)
+        if harfbuzz.hb_face_get_glyph_count(hb_face) != face.glyph_count:
+            raise BuildError(f"font {name}: Pango loads another face of {face.family} than "
+                             "the layout used")
+        FONTS.faces[name] = hb_face
+    return FONTS.faces[name]
 
 
 def _union(parts):

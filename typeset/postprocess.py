@@ -26,10 +26,7 @@ from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringO
 from . import assemble, forks, images, lock, press, render
 from .errors import BuildError
 
-# Each edition is written from the same layout with its own PDF variant: PDF/X-4 for the press
-# (output intent, TrimBox and BleedBox), PDF/UA-1 for the screen (tagged: WeasyPrint 70 writes
-# the structure tree for it; its PDF/A-3u writes none).
-EDITIONS = {"print": "pdf/x-4", "screen": "pdf/ua-1"}
+EDITIONS = render.EDITIONS
 OUTPUTS = ("print", "screen", "cover", "imposed")
 
 
@@ -90,7 +87,7 @@ def joined_from_parts(parts):
     (the editions at the same time, forks.run), the font programs subset for all of them, and
     a function that joins one edition from its parts (assemble)."""
     missing = {name: [index for index, (part, _) in enumerate(parts) if name not in part.pdfs]
-               for name in EDITIONS}
+               for name in EDITIONS}  # none when the parts were laid out in parallel (render)
 
     def write_missing(name):
         return lambda: {index: assemble.write(parts[index][0].document, EDITIONS[name],

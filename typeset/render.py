@@ -9,6 +9,7 @@ import gc
 import hashlib
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,7 +19,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from . import images as images_module
-from . import facts, isbn, justify, pagerefs, press, typography
+from . import facts, forks, isbn, justify, pagerefs, press, typography
 from .units import to_mm
 from .content import KINDS, TEMPLATES
 from .errors import BuildError
@@ -26,6 +27,10 @@ from .fetch import ContainedFetcher
 
 PROJECT = TEMPLATES.parent
 STYLES = PROJECT / "styles"
+# Each edition is drawn from the same layout in its own PDF variant: PDF/X-4 for the press
+# (output intent, TrimBox and BleedBox), PDF/UA-1 for the screen (tagged: WeasyPrint 70 writes
+# the structure tree for it; its PDF/A-3u writes none).
+EDITIONS = {"print": "pdf/x-4", "screen": "pdf/ua-1"}
 
 
 @dataclass(frozen=True)
@@ -230,12 +235,15 @@ def render(book, pad=False, parts=None):
     is taken from `parts` instead of laid out again: after a caption edit, one chapter is. The
     pages are the same as those of the whole book laid out at once (tested page for page)."""
     images = image_sources(book)
-    pieces = None
+    pieces, document = None, None
     if parts is not None:
         document, warnings, front_pages, pieces = _by_parts(book, images, parts)
+    elif (laid_out := _in_parallel(book, images)) is not None:
+        pieces, pages, warnings, front_pages = laid_out
     else:
         document, warnings, front_pages = _whole(book, images)
-    pages = facts.read(document.pages)
+    if document is not None:
+        pages = facts.read(document.pages)
     manifest = _manifest(book, pages, front_pages, images)
     if pad:
         manifest.padding = press.pages_to_add(manifest.page_count, book.production)
@@ -288,6 +296,72 @@ def _by_parts(book, images, parts):
     pages = [page for part, keep in pieces for page in part.document.pages[:keep]]
     warnings = [message for part, _ in pieces for message in part.warnings]
     return front.document.copy(pages), warnings, pieces[0][1], pieces
+
+
+def _in_parallel(book, images):
+    """The parts laid out at the same time, each from its planned first folio, in as many
+    processes as there are cores (forks.run); each process also draws its parts in both
+    editions' variants (assemble.write) and reads their pages' facts, since a layout cannot
+    leave the process that made it. The front matter prints the planned folios. None — lay
+    the book out whole — when the book has no complete folio plan, there is one core, or a
+    part did not fill exactly the pages its plan gives it (the whole layout then shows
+    where, and preflight reports the drift)."""
+    chapters = book.chapters
+    planned = [chapter.planned_folio for chapter in chapters]
+    items = [item for chapter in chapters for item in (chapter, *chapter.sections)]
+    if (forks.jobs() < 2 or len(chapters) < 2 or not hasattr(os, "fork")
+            or any(item.planned_folio is None for item in items)):
+        return None
+    folios = {item.id: item.planned_folio for item in items}
+    specs = [(0, {"front_only": True, "part_end": True, "folios": folios}, 1, None)]
+    for index, chapter in enumerate(chapters):
+        last = index == len(chapters) - 1
+        length = None if last else planned[index + 1] - planned[index]
+        specs.append((index + 1, {"part": chapter, "part_end": not last}, planned[index], length))
+    weights = {0: 4, **{index + 1: (planned[index + 1] - planned[index]
+                                    if index + 1 < len(chapters) else 8)
+                        for index in range(len(chapters))}}
+    groups = [[] for _ in range(min(forks.jobs(), len(specs)))]
+    for spec in sorted(specs, key=lambda spec: -weights[spec[0]]):
+        min(groups, key=lambda group: sum(weights[s[0]] for s in group)).append(spec)
+    laid_out = {}
+    for result in forks.run({f"group {number}": _laid_out_parts(book, images, group)
+                             for number, group in enumerate(groups)}).values():
+        laid_out.update(result)
+    pieces, pages, warnings, landed = [], [], [], {}
+    for index, _, first_folio, length in specs:
+        part, keep, part_pages = laid_out[index]
+        if length is not None and keep != length:
+            return None
+        for offset, page in enumerate(part_pages if index else ()):
+            for name in page.anchors:
+                landed.setdefault(name, first_folio + offset)
+        pieces.append((part, keep))
+        pages += part_pages
+        warnings += part.warnings
+    if any(landed.get(name) != folio for name, folio in folios.items()):
+        return None  # a section did not land on its planned folio: the contents would lie
+    return pieces, pages, warnings, pieces[0][1]
+
+
+def _laid_out_parts(book, images, specs):
+    """A task for forks.run: lay out, draw and read each part of `specs`."""
+    from . import assemble  # assemble subsets the fonts with the layout's font configuration
+
+    def task():
+        template = environment().get_template("book.html.j2")
+        done = {}
+        for index, context, first_folio, _ in specs:
+            source = template.render(book=book, labels=book.labels, images=images, **context)
+            document, warnings = _weasyprint(
+                book, source, tokens_css(book, first_page_number=first_folio))
+            keep = len(document.pages) - (1 if context["part_end"] else 0)
+            pdfs = {name: assemble.write(document, variant, keep)
+                    for name, variant in EDITIONS.items()}
+            done[index] = (Part(None, warnings, pdfs), keep,
+                           facts.read(document.pages[:keep], part=index))
+        return done
+    return task
 
 
 def _part(book, source, tokens, styles, images, parts, used):
@@ -400,7 +474,7 @@ def _weasyprint(book, source, tokens, sheets=None):
     pagerefs.install()  # tagged PDFs written in linear time (pydyf 0.13 patch)
     fetcher = ContainedFetcher([TEMPLATES, STYLES, book.catalogue, book.images],
                                files=[book.production["output_profile"]])
-    fonts = _font_configuration()
+    fonts = font_configuration()
     collect = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collect)
@@ -426,7 +500,7 @@ def _weasyprint(book, source, tokens, sheets=None):
 _FONT_CONFIGURATION = []
 
 
-def _font_configuration():
+def font_configuration():
     """One FontConfiguration for every document this process lays out: each new one starts a
     new Pango font map, which loads the large CJK faces and their glyph caches again (the book
     names only installed fonts, no @font-face, so nothing differs between documents)."""
