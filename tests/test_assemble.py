@@ -233,3 +233,42 @@ def test_a_process_that_drew_no_part_subsets_the_same_program(small_book):
         assert set(assemble.FONTS.faces) == set(drawn_here)
     finally:
         assemble.FONTS = saved
+
+
+def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeypatch):
+    """The parts of a parallel build are kept in build/.cache/parts: the next build (a new
+    process, as `make` after an edit) lays out only the part the edit touched, and writes
+    the same bytes as a build from nothing."""
+    monkeypatch.setenv("TYPESET_JOBS", "2")
+    planned(small_book)
+    out = small_book.root / "kept"
+    build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
+    assert len(list((out / ".cache" / "parts").glob("*.part"))) == 3
+    small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
+        encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
+    laid_out = []
+    real = render._laid_out_parts
+    monkeypatch.setattr(render, "_laid_out_parts", lambda book, sources, specs:
+                        laid_out.extend(spec[0] for spec in specs) or real(book, sources, specs))
+    render._REMEMBERED.clear()  # as in a new process
+    assemble.FONTS = assemble.Fonts()
+    edited = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
+    assert laid_out == [2]  # chapter two; the front matter and chapter one from the cache
+    assert len(list((out / ".cache" / "parts").glob("*.part"))) == 3  # the old two is gone
+    fresh = build(small_book.catalogue, small_book.root / "fresh", strict=True, pad=True,
+                  progress=lambda line: None)
+    for edition in ("print", "screen", "cover", "imposed"):
+        if edition in fresh.paths:
+            assert edited.paths[edition].read_bytes() == fresh.paths[edition].read_bytes()
+
+
+def test_a_damaged_cache_entry_is_laid_out_again(small_book, monkeypatch):
+    monkeypatch.setenv("TYPESET_JOBS", "2")
+    planned(small_book)
+    out = small_book.root / "kept"
+    first = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
+    screen = first.paths["screen"].read_bytes()
+    for entry in (out / ".cache" / "parts").glob("*.part"):
+        entry.write_bytes(entry.read_bytes()[:100])  # a torn write
+    again = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
+    assert again.paths["screen"].read_bytes() == screen

@@ -16,9 +16,12 @@ is redone across parts:
 The last page of a part that is not the last (its part-end page, see render) is dropped.
 """
 
+import functools
 import hashlib
 import io
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import pikepdf
@@ -27,7 +30,7 @@ from weasyprint.pdf import fonts as weasyprint_fonts
 from weasyprint.text.ffi import ffi, gobject, harfbuzz, harfbuzz_subset, pango
 from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
 
-from . import render
+from . import fonts, render
 from .errors import BuildError
 
 
@@ -106,24 +109,56 @@ def _without_program(font, to_unicode, hinting):
         else b"\x00\x01\x00\x00"
 
 
-def programs(parts):
+def programs(parts, cache_dir=None):
     """The font program of each face the parts use, subset to the glyphs of all of them, as
-    WeasyPrint subsets a whole document's (HarfBuzz, glyph ids kept)."""
-    made = {}
+    WeasyPrint subsets a whole document's (HarfBuzz, glyph ids kept). With `cache_dir`, the
+    programs are kept there for the next build (by face, glyphs and the font files' state),
+    those of this build only."""
+    made, kept = {}, set()
     faces = {name: face for part in parts for name, face in part.faces.items()}
     for name, glyphs in _union(parts).items():
         key = (name, frozenset(glyphs))
+        file = None
+        if cache_dir is not None:
+            file = Path(cache_dir) / (hashlib.sha256(repr(
+                (name, faces[name], sorted(glyphs), _font_files(faces[name].family))
+            ).encode()).hexdigest()[:40] + ".program")
+            kept.add(file.name)
+            if key not in FONTS.programs and file.is_file():
+                FONTS.programs[key] = file.read_bytes()
         if key not in FONTS.programs:
-            font = SimpleNamespace(hb_face=_hb_face(name, faces[name]), missing={},
-                                   family=faces[name].family, file_content=b"")
-            weasyprint_fonts.Font._harfbuzz_subset(
-                font, {glyph: text for glyph, (_, text) in glyphs.items()},
-                weasyprint.DEFAULT_OPTIONS["hinting"])
-            if not font.file_content:
-                raise BuildError(f"font {name}: HarfBuzz could not subset it")
-            FONTS.programs[key] = font.file_content
+            FONTS.programs[key] = _subset(name, faces[name], glyphs)
+        if file is not None and not file.is_file():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = file.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(FONTS.programs[key])
+            os.replace(temporary, file)
         made[name] = FONTS.programs[key]
+    if cache_dir is not None:
+        for path in Path(cache_dir).glob("*.program"):
+            if path.name not in kept:
+                path.unlink(missing_ok=True)
     return made
+
+
+def _subset(name, face, glyphs):
+    font = SimpleNamespace(hb_face=_hb_face(name, face), missing={}, family=face.family,
+                           file_content=b"")
+    weasyprint_fonts.Font._harfbuzz_subset(
+        font, {glyph: text for glyph, (_, text) in glyphs.items()},
+        weasyprint.DEFAULT_OPTIONS["hinting"])
+    if not font.file_content:
+        raise BuildError(f"font {name}: HarfBuzz could not subset it")
+    return font.file_content
+
+
+@functools.lru_cache(maxsize=None)
+def _font_files(family):
+    """The state of the folder that holds a family's files (names, sizes, times): a font
+    package upgrade makes the kept programs stale."""
+    folder = Path(fonts.find(family).path).parent
+    return tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns)
+                 for path in sorted(folder.iterdir()) if path.is_file())
 
 
 def _hb_face(name, face):

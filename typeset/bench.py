@@ -2,12 +2,13 @@
 
 Scenarios, each run in a fresh process (so peak memory is its own):
 - cold: the whole catalogue, all outputs, empty output folder (median of `--runs`);
-- warm: the same after editing one caption, into the folder of a previous build;
+- warm: the same after editing one caption, into the folder of a previous build (whose
+  cache holds the laid-out parts: one part is laid out again);
 - watch: rebuilds after a caption edit inside one long-running process, as `make watch` does;
 - large: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
-  kinds), built once.
-Each result has the wall time, the per-stage split from the build's progress lines and the
-peak resident memory.
+  kinds) with a folio plan, built once.
+Each result has the wall time, the per-stage split from the build's progress lines, the peak
+memory and how many parts the cache holds (0: the book was laid out whole).
 """
 
 import argparse
@@ -53,7 +54,9 @@ def run_build(catalogue, out):
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stages = {m[1]: float(m[2]) for m in map(STAGE.match, stdout.splitlines()) if m}
     pages = int(re.search(r"print: .*\((\d+) pages", stdout)[1])
+    parts = len(list((Path(out) / ".cache" / "parts").glob("*.part")))
     return {"seconds": round(seconds, 2), "stages": stages, "pages": pages,
+            "parts_laid_out_in_parallel": parts,
             "peak_mb": round(peak[0] / 1024), "peak_rss_mb": round(max(rss, before) / 1024)}
 
 
@@ -126,23 +129,30 @@ def edit_caption(catalogue):
 
 
 def large_book(root, copies):
-    """The real chapters repeated `copies` times under new ids, without a folio plan."""
+    """The real chapters but the last repeated `copies` times in reading order under new ids,
+    then the last (with the colophon): a catalogue of about 100 × `copies` pages with a folio
+    plan, as a real one has — each copy's chapters fill the pages the real plan gives them."""
     catalogue = copy_book(root)
     book = yaml.safe_load((catalogue / "book.yaml").read_text(encoding="utf-8"))
+    real = book["chapters"]
+    span = real[-1]["folio"] - real[0]["folio"]  # the pages of one copy
     chapters = []
-    for entry in book["chapters"]:
-        source = yaml.safe_load((catalogue / entry["file"]).read_text(encoding="utf-8"))
-        (catalogue / entry["file"]).unlink()
-        for copy in range(copies):
+    for copy in range(copies):
+        for entry in real[:-1]:
+            source = yaml.safe_load((catalogue / entry["file"]).read_text(encoding="utf-8"))
             data = dict(source, id=f"{source['id']}-{copy}")
             for section in data.get("sections") or []:
                 section["id"] = f"{section['id']}-{copy}"
-            if copy < copies - 1:  # one colophon, at the end
-                data["blocks"] = [b for b in data.get("blocks") or [] if "colophon" not in b]
             name = f"{copy:02d}-{entry['file']}"
             (catalogue / name).write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-            chapters.append({"file": name})
-    chapters.sort(key=lambda c: (c["file"][3:] == "afterword.yaml", c["file"]))
+            planned = {"file": name, "folio": entry["folio"] + copy * span}
+            if entry.get("sections"):
+                planned["sections"] = {f"{section}-{copy}": folio + copy * span
+                                       for section, folio in entry["sections"].items()}
+            chapters.append(planned)
+    chapters.append({"file": real[-1]["file"], "folio": real[-1]["folio"] + (copies - 1) * span})
+    for entry in real[:-1]:
+        (catalogue / entry["file"]).unlink()
     book["chapters"] = chapters
     (catalogue / "book.yaml").write_text(yaml.safe_dump(book, allow_unicode=True), "utf-8")
     return catalogue

@@ -38,7 +38,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print, parts=None):
         with stage(2, progress):
             book = fonts.check_coverage(book, Path(out) / ".cache" / "fonts")
         with stage(3, progress):
-            rendered = render.render(book, pad, parts)
+            rendered = render.render(book, pad, parts, Path(out) / ".cache" / "parts")
         with stage(4, progress):
             findings = preflight.preflight(book, rendered)
             stopping = preflight.failures(findings, strict)

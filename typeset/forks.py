@@ -31,7 +31,7 @@ def run(tasks):
     called, whatever the number of cores, so the results do not depend on it (WeasyPrint
     keeps state from one write_pdf to the next)."""
     names = list(tasks)
-    if len(names) == 1 or not hasattr(os, "fork") \
+    if len(names) <= 1 or not hasattr(os, "fork") \
             or threading.current_thread() is not threading.main_thread():
         return {name: tasks[name]() for name in names}
     together = jobs() > 1

@@ -36,7 +36,7 @@ def postprocess(book, rendered, out_dir):
     one layout while the print edition, the cover and the sheets are (forks.run)."""
     out_dir = Path(out_dir)
     if rendered.parts:
-        lay_out = joined_from_parts(rendered.parts)
+        lay_out = joined_from_parts(rendered.parts, out_dir / ".cache" / "fonts")
     else:
         lay_out = lambda name: write_pdf(rendered.document, EDITIONS[name])  # noqa: E731
     laid_out, finished = editions(book, rendered.manifest, out_dir, lay_out)
@@ -82,7 +82,7 @@ def write_pdf(document, variant):
     return document.write_pdf(pdf_variant=variant)
 
 
-def joined_from_parts(parts):
+def joined_from_parts(parts, cache_dir=None):
     """For a book laid out by parts: each part written in each edition unless it was before
     (the editions at the same time, forks.run), the font programs subset for all of them, and
     a function that joins one edition from its parts (assemble)."""
@@ -100,7 +100,7 @@ def joined_from_parts(parts):
     # Both editions draw the same glyphs: the programs are subset once, here, where the
     # print edition's parts were written (forks.run runs the first task in this process).
     first = next(iter(EDITIONS))
-    programs = assemble.programs([part.pdfs[first] for part, _ in parts])
+    programs = assemble.programs([part.pdfs[first] for part, _ in parts], cache_dir)
     return lambda name: assemble.join([part.pdfs[name] for part, _ in parts], programs)
 
 

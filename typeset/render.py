@@ -10,12 +10,14 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
 from weasyprint import CSS, HTML
+from weasyprint import __version__ as weasyprint_version
 from weasyprint.text.fonts import FontConfiguration
 
 from . import images as images_module
@@ -225,20 +227,22 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render(book, pad=False, parts=None):
+def render(book, pad=False, parts=None, cache_dir=None):
     """Stage 3: lay out the book; the contents' page numbers come from the layout itself.
     With `pad`, the manifest plans the blank pages the binding needs.
 
     With `parts` (a dict a long-running process keeps between builds, as `watch` does), the
     book is laid out by parts — each chapter alone, then the front matter with the folios the
     chapters landed on — and a part whose source, styles, photos and first folio are unchanged
-    is taken from `parts` instead of laid out again: after a caption edit, one chapter is. The
-    pages are the same as those of the whole book laid out at once (tested page for page)."""
+    is taken from `parts` instead of laid out again: after a caption edit, one chapter is.
+    Otherwise, a book with a complete folio plan is laid out by parts at the same time, on
+    every core, its parts kept in `cache_dir` for the next build (_in_parallel); any other
+    book whole. The pages are the same either way (tested page for page)."""
     images = image_sources(book)
     pieces, document = None, None
     if parts is not None:
         document, warnings, front_pages, pieces = _by_parts(book, images, parts)
-    elif (laid_out := _in_parallel(book, images)) is not None:
+    elif (laid_out := _in_parallel(book, images, cache_dir)) is not None:
         pieces, pages, warnings, front_pages = laid_out
     else:
         document, warnings, front_pages = _whole(book, images)
@@ -298,14 +302,17 @@ def _by_parts(book, images, parts):
     return front.document.copy(pages), warnings, pieces[0][1], pieces
 
 
-def _in_parallel(book, images):
+def _in_parallel(book, images, cache_dir=None):
     """The parts laid out at the same time, each from its planned first folio, in as many
     processes as there are cores (forks.run); each process also draws its parts in both
     editions' variants (assemble.write) and reads their pages' facts, since a layout cannot
-    leave the process that made it. The front matter prints the planned folios. None — lay
-    the book out whole — when the book has no complete folio plan, there is one core, or a
-    part did not fill exactly the pages its plan gives it (the whole layout then shows
-    where, and preflight reports the drift)."""
+    leave the process that made it. The front matter prints the planned folios. With
+    `cache_dir`, a part whose source, styles, photos, fonts and code are unchanged since the
+    last build is read from there instead: after an edit, a new process lays out one part.
+
+    None — lay the book out whole — when the book has no complete folio plan, there is one
+    core, or a part did not fill exactly the pages its plan gives it (the whole layout then
+    shows where, and preflight reports the drift)."""
     chapters = book.chapters
     planned = [chapter.planned_folio for chapter in chapters]
     items = [item for chapter in chapters for item in (chapter, *chapter.sections)]
@@ -313,21 +320,29 @@ def _in_parallel(book, images):
             or any(item.planned_folio is None for item in items)):
         return None
     folios = {item.id: item.planned_folio for item in items}
+    template = environment().get_template("book.html.j2")
     specs = [(0, {"front_only": True, "part_end": True, "folios": folios}, 1, None)]
     for index, chapter in enumerate(chapters):
         last = index == len(chapters) - 1
         length = None if last else planned[index + 1] - planned[index]
         specs.append((index + 1, {"part": chapter, "part_end": not last}, planned[index], length))
-    weights = {0: 4, **{index + 1: (planned[index + 1] - planned[index]
-                                    if index + 1 < len(chapters) else 8)
-                        for index in range(len(chapters))}}
-    groups = [[] for _ in range(min(forks.jobs(), len(specs)))]
-    for spec in sorted(specs, key=lambda spec: -weights[spec[0]]):
-        min(groups, key=lambda group: sum(weights[s[0]] for s in group)).append(spec)
-    laid_out = {}
-    for result in forks.run({f"group {number}": _laid_out_parts(book, images, group)
-                             for number, group in enumerate(groups)}).values():
+    sources = {index: template.render(book=book, labels=book.labels, images=images, **context)
+               for index, context, _, _ in specs}
+    keys = _part_keys(book, images, sources, {index: folio for index, _, folio, _ in specs})
+    laid_out = {index: part for index in sources
+                if (part := _cached_part(cache_dir, keys[index])) is not None}
+    missing = [spec for spec in specs if spec[0] not in laid_out]
+    # As many groups as cores, balanced by the size of their HTML (the layout's work).
+    groups = [[] for _ in range(min(forks.jobs(), len(missing)))]
+    for spec in sorted(missing, key=lambda spec: -len(sources[spec[0]])):
+        min(groups, key=lambda group: sum(len(sources[s[0]]) for s in group)).append(spec)
+    tasks = {f"group {number}": _laid_out_parts(book, sources, group)
+             for number, group in enumerate(groups)}
+    for result in forks.run(tasks).values():
         laid_out.update(result)
+        for index, part in result.items():
+            _keep_part(cache_dir, keys[index], part)
+    _forget_other_parts(cache_dir, keys.values())
     pieces, pages, warnings, landed = [], [], [], {}
     for index, _, first_folio, length in specs:
         part, keep, part_pages = laid_out[index]
@@ -344,17 +359,15 @@ def _in_parallel(book, images):
     return pieces, pages, warnings, pieces[0][1]
 
 
-def _laid_out_parts(book, images, specs):
+def _laid_out_parts(book, sources, specs):
     """A task for forks.run: lay out, draw and read each part of `specs`."""
     from . import assemble  # assemble subsets the fonts with the layout's font configuration
 
     def task():
-        template = environment().get_template("book.html.j2")
         done = {}
         for index, context, first_folio, _ in specs:
-            source = template.render(book=book, labels=book.labels, images=images, **context)
             document, warnings = _weasyprint(
-                book, source, tokens_css(book, first_page_number=first_folio))
+                book, sources[index], tokens_css(book, first_page_number=first_folio))
             keep = len(document.pages) - (1 if context["part_end"] else 0)
             pdfs = {name: assemble.write(document, variant, keep)
                     for name, variant in EDITIONS.items()}
@@ -362,6 +375,56 @@ def _laid_out_parts(book, images, specs):
                            facts.read(document.pages[:keep], part=index))
         return done
     return task
+
+
+CODE = Path(__file__).resolve().parent
+
+
+def _part_keys(book, images, sources, first_folios):
+    """Each part's cache key: everything its laid-out PDFs depend on — its HTML, the tokens
+    with its first folio, the stylesheets, the photos it shows, the installed font files
+    book.yaml names, WeasyPrint and this package's code."""
+    from . import fonts
+    common = "\0".join([
+        _files_digest(stylesheets()), _files_digest(sorted(CODE.glob("*.py"))),
+        weasyprint_version,
+        *(f"{face.path}:{Path(face.path).stat().st_mtime_ns}:{face.index}"
+          for face in map(fonts.find, sorted(set(book.design["fonts"].values()))))])
+    return {index: hashlib.sha256("\0".join([
+        common, source, tokens_css(book, first_page_number=first_folios[index]),
+        _photos_state(images, source)]).encode("utf-8")).hexdigest()
+        for index, source in sources.items()}
+
+
+def _cached_part(cache_dir, key):
+    if cache_dir is None:
+        return None
+    try:
+        return pickle.loads((Path(cache_dir) / f"{key}.part").read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception:  # an unreadable entry (an older format, a torn write) is laid out again
+        return None
+
+
+def _keep_part(cache_dir, key, part):
+    if cache_dir is None:
+        return
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temporary = cache_dir / f"{key}.{os.getpid()}.tmp"
+    temporary.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(temporary, cache_dir / f"{key}.part")
+
+
+def _forget_other_parts(cache_dir, keys):
+    """Keep the parts of this build only (the cache holds one book's worth)."""
+    if cache_dir is None or not Path(cache_dir).is_dir():
+        return
+    wanted = {f"{key}.part" for key in keys}
+    for path in Path(cache_dir).glob("*.part"):
+        if path.name not in wanted:
+            path.unlink(missing_ok=True)
 
 
 def _part(book, source, tokens, styles, images, parts, used):
