@@ -215,14 +215,14 @@ def join(parts, font_programs):
             out.pages.extend(kept)
     # Everything a part refers to, copied once (qpdf maps a source's pages to their copies).
     pages = list(out.pages)
-    names = pikepdf.Array()
+    names = []
     for name in sorted(destinations):
         source_index, destination = destinations[name]
-        names.append(pikepdf.String(name))
-        names.append(_local(out, sources[source_index], destination, source_index))
+        names += [pikepdf.String(name),
+                  _local(out, sources[source_index], destination, source_index)]
     if "/Names" not in out.Root:
         out.Root.Names = pikepdf.Dictionary()
-    out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=names))
+    out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
     if "/Outlines" in out.Root:
         del out.Root.Outlines
     if tagged:
@@ -284,7 +284,7 @@ def _join_structure(out, sources, structure, pages, kept):
     order (each page, then its annotations), as WeasyPrint numbers one document's."""
     root = out.Root.StructTreeRoot
     document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
-    kids, numbers = pikepdf.Array(), pikepdf.Array()
+    kids, numbers = [], []  # Python lists: appending to a pikepdf Array item by item is slow
     keys = iter(range(1 << 30))
     first = 0
     for index, (source, (elements, parents)) in enumerate(zip(sources, structure)):
@@ -302,10 +302,10 @@ def _join_structure(out, sources, structure, pages, kept):
                 entry = local(parents[int(holder[field_name])])
                 key = next(keys)
                 holder[field_name] = key
-                numbers.extend([key, entry])
+                numbers += [key, entry]
         first += kept[index]
-    document.K = kids
-    root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=numbers))
+    document.K = pikepdf.Array(kids)
+    root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(numbers)))
     root.ParentTreeNextKey = next(keys)
 
 

@@ -2,8 +2,8 @@
 
     1 content      catalogue/*.yaml → Book
     2 fonts        Book → Book, every character checked against its fonts (no tofu)
-    3 render       Book → laid-out document + layout manifest
-    4 preflight    Book + layout → findings (errors stop a --strict build)
+    3 render       Book → laid-out pages (or parts), their facts + layout manifest
+    4 preflight    Book + page facts → findings (errors stop a --strict build)
     5 postprocess  layout → build/<slug>-print.pdf, -screen.pdf, -cover.pdf, -imposed.pdf
     6 report       findings + the written PDFs → build/preflight.json, build/preflight.html
 """

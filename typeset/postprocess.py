@@ -1,5 +1,8 @@
 """Stage 5 — postprocess: write each edition's PDF and finish it with pypdf.
 
+A book laid out whole is written by WeasyPrint in each edition's variant; a book laid out by
+parts is joined from its parts' PDFs (assemble.py), written here or already by render.
+
 The outline (chapter → section) and the page labels come from the content and the layout
 manifest, so the viewer's page box shows the printed folio ("01") and the bookmarks open the
 pages the contents page prints. The ISBN and its barcode are stamped onto the colophon here,
@@ -32,8 +35,8 @@ OUTPUTS = ("print", "screen", "cover", "imposed")
 
 def postprocess(book, rendered, out_dir):
     """Stage 5: write the print and screen editions, the cover and, for saddle stitch, the
-    imposed sheets into `out_dir`; return their paths. The screen edition is written from the
-    one layout while the print edition, the cover and the sheets are (forks.run)."""
+    imposed sheets into `out_dir`; return their paths. The screen edition is written (or
+    joined) while the print edition, the cover and the sheets are (forks.run)."""
     out_dir = Path(out_dir)
     if rendered.parts:
         lay_out = joined_from_parts(rendered.parts, out_dir / ".cache" / "fonts")

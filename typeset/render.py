@@ -1,7 +1,11 @@
 """Stage 3 — render: content → HTML (Jinja2 templates) → laid-out pages (WeasyPrint).
 
-Returns the laid-out document and a layout manifest: where each chapter and section landed
-(physical page and printed folio), which the post-process and the checks read.
+Returns the layout, the facts of its pages (facts.py) that the checks read, and a layout
+manifest: where each chapter and section landed (physical page and printed folio). Three ways
+to the same pages: the whole book at once; part by part, keeping the parts between builds
+(watch); or, for a book with a complete folio plan on more than one core, every part at the
+same time in its own process, each drawn there in both editions' variants and kept in the
+build's cache (a cold `make`, and a new process after an edit).
 """
 
 import base64
