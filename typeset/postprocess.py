@@ -60,14 +60,14 @@ def editions(book, manifest, out_dir, lay_out):
     """Each edition's laid-out PDF (`lay_out(name)`) and every finished output, in OUTPUTS
     order: the editions stamped and finished at the same time (forks.run), the print one with
     the cover and the imposed sheets made beside it."""
-    stamp = render.stamp(book)
+    stamp = render.stamp(book, out_dir / ".cache" / "documents")
 
     def edition(name):
         def lay_out_and_finish():
             laid_out = lay_out(name)
             finished = {name: finish(laid_out, book, manifest, name, stamp, out_dir)}
             if name == "print":
-                finished.update(cover_and_sheets(finished["print"], book, manifest))
+                finished.update(cover_and_sheets(finished["print"], book, manifest, out_dir))
             return laid_out, finished
         return lay_out_and_finish
 
@@ -107,10 +107,11 @@ def joined_from_parts(parts, cache_dir=None):
     return lambda name: assemble.join([part.pdfs[name] for part, _ in parts], programs)
 
 
-def cover_and_sheets(print_pdf, book, manifest):
+def cover_and_sheets(print_pdf, book, manifest, out_dir):
     """The cover spread and, for saddle stitch, the imposed sheets of the print edition."""
     pages = manifest.page_count + manifest.padding
-    made = {"cover": finish_cover(render.cover(book, pages), book)}
+    made = {"cover": finish_cover(render.cover(book, pages, out_dir / ".cache" / "documents"),
+                                  book)}
     if book.production["binding"] == "saddle-stitch" and pages % 4 == 0:
         imposed = press.impose(print_pdf)
         add_metadata(imposed, book, "imposed")

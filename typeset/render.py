@@ -9,6 +9,7 @@ build's cache (a cold `make`, and a new process after an edit).
 """
 
 import base64
+import functools
 import gc
 import hashlib
 import json
@@ -390,8 +391,7 @@ def _part_keys(book, images, sources, first_folios):
     book.yaml names, WeasyPrint and this package's code."""
     from . import fonts
     common = "\0".join([
-        _files_digest(stylesheets()), _files_digest(sorted(CODE.glob("*.py"))),
-        weasyprint_version,
+        _files_digest(stylesheets()), _code_state(),
         *(f"{face.path}:{Path(face.path).stat().st_mtime_ns}:{face.index}"
           for face in map(fonts.find, sorted(set(book.design["fonts"].values()))))])
     return {index: hashlib.sha256("\0".join([
@@ -480,13 +480,14 @@ def barcode_url(book):
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def stamp(book):
+def stamp(book, cache_dir=None):
     """The ISBN stamp as PDF bytes: a right and a left colophon page with the ISBN box only."""
     source = environment().get_template("stamp.html.j2").render(
         book=book, labels=book.labels, barcode=barcode_url(book))
     tokens = tokens_css(book, first_page_number=1)
     return _remembered(source, tokens, stylesheets(),
-                       lambda: _written(book, source, tokens, None, "the ISBN stamp", None))
+                       lambda: _written(book, source, tokens, None, "the ISBN stamp", None),
+                       cache_dir)
 
 
 def spine_width_mm(book, pages):
@@ -494,7 +495,7 @@ def spine_width_mm(book, pages):
     return pages / 2 * to_mm(book.production["caliper"])
 
 
-def cover(book, pages):
+def cover(book, pages, cache_dir=None):
     """The cover spread as PDF bytes (PDF/X-4, like the print edition): back, spine, front."""
     spine = spine_width_mm(book, pages)
     width = 2 * to_mm(book.design["trim_width"]) + spine
@@ -505,7 +506,8 @@ def cover(book, pages):
         "spine": f"{spine:.3f}mm", "cover-width": f"{width:.3f}mm"})
     sheets = [STYLES / "cover.css"]
     return _remembered(source, tokens, sheets,
-                       lambda: _written(book, source, tokens, sheets, "the cover", "pdf/x-4"))
+                       lambda: _written(book, source, tokens, sheets, "the cover", "pdf/x-4"),
+                       cache_dir)
 
 
 def _written(book, source, tokens, sheets, what, variant):
@@ -518,16 +520,36 @@ def _written(book, source, tokens, sheets, what, variant):
 _REMEMBERED = {}
 
 
-def _remembered(source, tokens, sheets, make):
+def _remembered(source, tokens, sheets, make, cache_dir=None):
     """The small documents a build makes besides the book (the ISBN stamp, the cover) are the
-    same from one watch rebuild to the next: made again only when their HTML, tokens or
-    styles change (in this process)."""
-    key = hashlib.sha256("\0".join([source, tokens, _files_digest(sheets)]).encode()).digest()
+    same from one build to the next: made again only when their HTML, tokens, styles or the
+    code change — kept in this process and, with `cache_dir`, for the next one (the eight
+    newest)."""
+    key = hashlib.sha256("\0".join([source, tokens, _files_digest(sheets), _code_state()])
+                         .encode()).hexdigest()
     if key not in _REMEMBERED:
         if len(_REMEMBERED) >= 8:
             _REMEMBERED.clear()
-        _REMEMBERED[key] = make()
+        kept = Path(cache_dir) / f"{key[:40]}.pdf" if cache_dir is not None else None
+        if kept is not None and kept.is_file():
+            _REMEMBERED[key] = kept.read_bytes()
+        else:
+            _REMEMBERED[key] = make()
+            if kept is not None:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                temporary = kept.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_bytes(_REMEMBERED[key])
+                os.replace(temporary, kept)
+                for old in sorted(kept.parent.glob("*.pdf"), key=lambda p: p.stat().st_mtime,
+                                  reverse=True)[8:]:
+                    old.unlink(missing_ok=True)
     return _REMEMBERED[key]
+
+
+@functools.lru_cache(maxsize=None)
+def _code_state():
+    """WeasyPrint's version and this package's code: a key part of the kept layouts."""
+    return weasyprint_version + _files_digest(sorted(CODE.glob("*.py")))
 
 
 def _layout(book, images, front_pages):
