@@ -97,7 +97,8 @@ def joined_from_parts(parts, cache_dir=None):
                                               parts[index][1])
                         for index in missing[name]}
 
-    for name, written in forks.run({name: write_missing(name) for name in EDITIONS}).items():
+    for name, written in forks.run({name: write_missing(name) for name in EDITIONS
+                                    if missing[name]}).items():
         for index, pdf in written.items():
             parts[index][0].pdfs[name] = pdf
     # Both editions draw the same glyphs: the programs are subset once, here, where the
