@@ -36,10 +36,13 @@ def whole_build(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def parts_build(tmp_path_factory):
+    """The real catalogue laid out by parts one after another and kept in memory, as watch
+    does."""
     out = tmp_path_factory.mktemp("parts-build")
     parts = {}
     result = build(CATALOGUE, out, strict=True, pad=True, progress=lambda line: None,
                    parts=parts)
+    assert len(parts) == 9  # the front matter and eight chapters
     return result, parts
 
 
@@ -272,3 +275,4 @@ def test_a_damaged_cache_entry_is_laid_out_again(small_book, monkeypatch):
         entry.write_bytes(entry.read_bytes()[:100])  # a torn write
     again = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
     assert again.paths["screen"].read_bytes() == screen
+
