@@ -121,6 +121,11 @@ def structure(pdf):
 
         document_element = root.K[0]
         assert str(document_element.S) == "/Document"
+        # Every element in the file belongs to a page of the document; one Document element.
+        elements = [obj for obj in document.objects if isinstance(obj, pikepdf.Dictionary)
+                    and obj.get("/Type") == "/StructElem"]
+        assert [str(e.S) for e in elements].count("/Document") == 1
+        assert all(e.Pg.objgen in pages for e in elements if str(e.S) != "/Document")
         for kid in document_element.K:
             assert kid.P.objgen == document_element.objgen
             walk(kid)

@@ -276,7 +276,18 @@ def _detached_structure(source, kept):
         elements.append(element)
     numbers = root.ParentTree.Nums
     parents = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
-    return elements, parents
+    # WeasyPrint leaves some elements (absolutely placed boxes) out of the Document's kids
+    # while their parent is the Document: cut those loose too, to hang them on the one.
+    loose, seen = [], {element.objgen for element in elements}
+    for value in parents.values():
+        for element in (value if isinstance(value, pikepdf.Array) else [value]):
+            while "/P" in element and element.P.objgen != document.objgen:
+                element = element.P
+            if "/P" in element and element.objgen not in seen:
+                seen.add(element.objgen)
+                del element.P
+                loose.append(element)
+    return elements, parents, loose
 
 
 def _join_structure(out, sources, structure, pages, kept):
@@ -287,12 +298,14 @@ def _join_structure(out, sources, structure, pages, kept):
     kids, numbers = [], []  # Python lists: appending to a pikepdf Array item by item is slow
     keys = iter(range(1 << 30))
     first = 0
-    for index, (source, (elements, parents)) in enumerate(zip(sources, structure)):
+    for index, (source, (elements, parents, loose)) in enumerate(zip(sources, structure)):
         local = (lambda obj: obj) if index == 0 else (lambda obj: _copied(out, obj))
         for element in elements:
             element = local(element)
             element.P = document
             kids.append(element)
+        for element in loose:
+            local(element).P = document
         for page in pages[first:first + kept[index]]:
             for holder, field_name in [(page, "/StructParents"),
                                        *((annotation, "/StructParent")

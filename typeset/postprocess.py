@@ -26,7 +26,7 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-from . import assemble, forks, images, lock, press, render
+from . import assemble, forks, images, lock, press, render, tags
 from .errors import BuildError
 
 EDITIONS = render.EDITIONS
@@ -122,7 +122,10 @@ def cover_and_sheets(print_pdf, book, manifest, out_dir):
 
 def finish(laid_out, book, manifest, edition, stamp, out_dir):
     """One edition's bytes: the laid-out PDF with ISBN stamp, outline, labels and metadata;
-    marks and slug for the press, trimmed pages and screen-sized photos for the screen."""
+    marks and slug for the press, trimmed pages and screen-sized photos for the screen. The
+    screen edition's structure tree waits aside meanwhile (tags.py): pypdf would copy each of
+    its thousands of elements."""
+    laid_out, structure = tags.detached(laid_out)
     reader = PdfReader(io.BytesIO(laid_out))
     with _quiet_size_check():
         writer = PdfWriter(clone_from=reader)
@@ -141,7 +144,11 @@ def finish(laid_out, book, manifest, edition, stamp, out_dir):
     add_page_labels(writer, manifest)
     add_outline(writer, manifest)
     add_metadata(writer, book, edition)
-    return _bytes(writer)
+    if structure is None:
+        return _bytes(writer)
+    at, count = manifest.padding_at, manifest.padding
+    return tags.attached(_bytes(writer), structure,
+                         lambda page: page + count if page >= at else page)
 
 
 @contextmanager
