@@ -388,9 +388,10 @@ def test_the_lock_says_so_and_gives_up_after_its_timeout(tmp_path):
 
 
 def test_the_lock_is_released_by_a_failed_build_and_removes_leftovers(small_book):
-    (small_book.out / ".cache").mkdir(parents=True)
+    (small_book.out / ".cache" / "parts").mkdir(parents=True)
     leftovers = [small_book.out / ".small-print.abc123.tmp",
-                 small_book.out / ".cache" / ".small-manifest.json.xyz.tmp"]
+                 small_book.out / ".cache" / ".small-manifest.json.xyz.tmp",
+                 small_book.out / ".cache" / "parts" / ".0123abcd.part.q9.tmp"]
     for path in leftovers:
         path.write_bytes(b"half a PDF")
     small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks:\n  - paragrap: 文字\n")

@@ -19,7 +19,6 @@ The last page of a part that is not the last (its part-end page, see render) is 
 import functools
 import hashlib
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,7 +29,7 @@ from weasyprint.pdf import fonts as weasyprint_fonts
 from weasyprint.text.ffi import ffi, gobject, harfbuzz, harfbuzz_subset, pango
 from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
 
-from . import fonts, render
+from . import cache, fonts, render
 from .errors import BuildError
 
 
@@ -129,15 +128,10 @@ def programs(parts, cache_dir=None):
         if key not in FONTS.programs:
             FONTS.programs[key] = _subset(name, faces[name], glyphs)
         if file is not None and not file.is_file():
-            file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = file.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(FONTS.programs[key])
-            os.replace(temporary, file)
+            cache.keep(file, FONTS.programs[key])
         made[name] = FONTS.programs[key]
     if cache_dir is not None:
-        for path in Path(cache_dir).glob("*.program"):
-            if path.name not in kept:
-                path.unlink(missing_ok=True)
+        cache.forget_others(cache_dir, "*.program", kept)
     return made
 
 

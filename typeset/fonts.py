@@ -7,13 +7,13 @@ chosen face lacks would print as a box (tofu) or, worse, silently in another ins
 import array
 import functools
 import hashlib
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
+from . import cache
 from .errors import BuildError, ContentError
 
 # Which design-token fonts set the text of a block, by the block's language and kind.
@@ -66,10 +66,7 @@ def characters(face, cache_dir=None):
     finally:
         font.close()
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(points.tobytes())
-        os.replace(temporary, cached)
+        cache.keep(cached, points.tobytes())
     return frozenset(map(chr, points))
 
 

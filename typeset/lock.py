@@ -66,7 +66,7 @@ def _acquire(handle, out_dir, timeout, stderr):
 
 def remove_stale_temporaries(out_dir):
     """Remove the temporary files an interrupted build left (only while holding the lock)."""
-    for folder in (out_dir, out_dir / ".cache"):
+    for folder in (out_dir, out_dir / ".cache", *(out_dir / ".cache").glob("*/")):
         for path in folder.glob(".*.tmp"):
             if path.is_file() and not path.is_symlink():
                 path.unlink(missing_ok=True)

@@ -26,7 +26,7 @@ from weasyprint import __version__ as weasyprint_version
 from weasyprint.text.fonts import FontConfiguration
 
 from . import images as images_module
-from . import facts, forks, isbn, justify, pagerefs, press, typography
+from . import cache, facts, forks, isbn, justify, pagerefs, press, typography
 from .units import to_mm
 from .content import KINDS, TEMPLATES
 from .errors import BuildError
@@ -414,23 +414,15 @@ def _cached_part(cache_dir, key):
 
 
 def _keep_part(cache_dir, key, part):
-    if cache_dir is None:
-        return
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    temporary = cache_dir / f"{key}.{os.getpid()}.tmp"
-    temporary.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(temporary, cache_dir / f"{key}.part")
+    if cache_dir is not None:
+        cache.keep(Path(cache_dir) / f"{key}.part",
+                   pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _forget_other_parts(cache_dir, keys):
     """Keep the parts of this build only (the cache holds one book's worth)."""
-    if cache_dir is None or not Path(cache_dir).is_dir():
-        return
-    wanted = {f"{key}.part" for key in keys}
-    for path in Path(cache_dir).glob("*.part"):
-        if path.name not in wanted:
-            path.unlink(missing_ok=True)
+    if cache_dir is not None:
+        cache.forget_others(cache_dir, "*.part", {f"{key}.part" for key in keys})
 
 
 def _part(book, source, tokens, styles, images, parts, used):
@@ -535,13 +527,9 @@ def _remembered(source, tokens, sheets, make, cache_dir=None):
             _REMEMBERED.clear()
         _REMEMBERED[key] = kept.read_bytes() if kept is not None and kept.is_file() else make()
     if kept is not None and not kept.is_file():
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        temporary = kept.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(_REMEMBERED[key])
-        os.replace(temporary, kept)
-        for old in sorted(kept.parent.glob("*.pdf"), key=lambda path: path.stat().st_mtime,
-                          reverse=True)[8:]:
-            old.unlink(missing_ok=True)
+        cache.keep(kept, _REMEMBERED[key])
+        newest = sorted(kept.parent.glob("*.pdf"), key=lambda path: path.stat().st_mtime)[-8:]
+        cache.forget_others(kept.parent, "*.pdf", {path.name for path in newest})
     return _REMEMBERED[key]
 
 
