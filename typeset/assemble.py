@@ -1,4 +1,5 @@
-"""One edition's laid-out PDF joined from the PDFs of its parts (render by parts, watch).
+"""One edition's laid-out PDF joined from the PDFs of its parts (render by parts: watch, and
+a cold build laid out in parallel).
 
 A part (the front matter, or one chapter) laid out alone is written once per edition and kept
 with its layout; after an edit only the changed part is written again, and the edition is
@@ -14,6 +15,8 @@ is redone across parts:
 - links: the named destinations of every part, so the contents page opens the chapters.
 
 The last page of a part that is not the last (its part-end page, see render) is dropped.
+`write` swaps two of WeasyPrint 70's font routines for the time of a write (the version is
+pinned, as for justify.py); the subsetting is WeasyPrint's own.
 """
 
 import functools
