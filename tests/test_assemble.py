@@ -256,8 +256,9 @@ def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeyp
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
     laid_out = []
     real = render._laid_out_parts
-    monkeypatch.setattr(render, "_laid_out_parts", lambda book, sources, specs:
-                        laid_out.extend(spec[0] for spec in specs) or real(book, sources, specs))
+    monkeypatch.setattr(render, "_laid_out_parts", lambda book, sources, tokens, specs:
+                        laid_out.extend(spec[0] for spec in specs)
+                        or real(book, sources, tokens, specs))
     render._REMEMBERED.clear()  # as in a new process
     assemble.FONTS = assemble.Fonts()
     edited = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)

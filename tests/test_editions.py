@@ -184,17 +184,10 @@ def test_what_a_slot_crops_away_is_flattened_on_screen(tmp_path):
 def test_a_full_bleed_photo_fills_its_page_to_the_bleed_edge(small_book):
     """shape: bleed — the photo covers the page and the bleed around it, on a page without
     folio, with its caption; it is no overflow."""
-    small_book.write("one.yaml", """
-        id: one
-        number: 一
-        title: 第一章
-        blocks:
-          - paragraph: 貧困是人類社會的頑疾。
-          - figure:
-              image: images/one/photo.jpg
-              caption: 一張滿版照片的說明。
-              shape: bleed
-        """)
+    one = (small_book.catalogue / "one.yaml").read_text(encoding="utf-8")
+    small_book.write("one.yaml", one.replace("      caption: 一張照片的說明。\n",
+                                             "      caption: 一張滿版照片的說明。\n"
+                                             "      shape: bleed\n"))
     folder = small_book.images / "one"
     folder.mkdir()
     Image.effect_noise((3000, 4000), 40).convert("RGB").save(folder / "photo.jpg", quality=85)

@@ -19,7 +19,6 @@ The last page of a part that is not the last (its part-end page, see render) is 
 pinned, as for justify.py); the subsetting is WeasyPrint's own.
 """
 
-import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -112,10 +111,11 @@ def _without_program(font, to_unicode, hinting):
 
 
 def programs(parts, cache_dir=None):
-    """The font program of each face the parts use, subset to the glyphs of all of them, as
-    WeasyPrint subsets a whole document's (HarfBuzz, glyph ids kept). With `cache_dir`, the
-    programs are kept there for the next build (by face, glyphs and the font files' state),
-    those of this build only."""
+    """Each face the parts use → (its font program, the glyphs of all of them): the program
+    subset to those glyphs as WeasyPrint subsets a whole document's (HarfBuzz, glyph ids
+    kept), the glyphs (id → width, text) for the joined edition's widths and text map. With
+    `cache_dir`, the programs are kept there for the next build (by face, glyphs and the font
+    files' state), those of this build only."""
     made, kept = {}, set()
     faces = {name: face for part in parts for name, face in part.faces.items()}
     for name, glyphs in _union(parts).items():
@@ -123,7 +123,7 @@ def programs(parts, cache_dir=None):
         file = None
         if cache_dir is not None:
             file = Path(cache_dir) / (hashlib.sha256(repr(
-                (name, faces[name], sorted(glyphs), _font_files(faces[name].family))
+                (name, faces[name], sorted(glyphs), fonts.files_state(faces[name].family))
             ).encode()).hexdigest()[:40] + ".program")
             kept.add(file.name)
             if key not in FONTS.programs and file.is_file():
@@ -132,7 +132,7 @@ def programs(parts, cache_dir=None):
             FONTS.programs[key] = _subset(name, faces[name], glyphs)
         if file is not None and not file.is_file():
             cache.keep(file, FONTS.programs[key])
-        made[name] = FONTS.programs[key]
+        made[name] = (FONTS.programs[key], glyphs)
     if cache_dir is not None:
         cache.forget_others(cache_dir, "*.program", kept)
     return made
@@ -147,15 +147,6 @@ def _subset(name, face, glyphs):
     if not font.file_content:
         raise BuildError(f"font {name}: HarfBuzz could not subset it")
     return font.file_content
-
-
-@functools.lru_cache(maxsize=None)
-def _font_files(family):
-    """The state of the folder that holds a family's files (names, sizes, times): a font
-    package upgrade makes the kept programs stale."""
-    folder = Path(fonts.find(family).path).parent
-    return tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns)
-                 for path in sorted(folder.iterdir()) if path.is_file())
 
 
 def _hb_face(name, face):
@@ -192,19 +183,19 @@ def _union(parts):
 
 
 def join(parts, font_programs):
-    """The parts' PDFs (in reading order) as one PDF: pages, fonts, structure tree, links."""
+    """The parts' PDFs (in reading order) as one PDF: pages, fonts (`programs`), structure
+    tree, links."""
     sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
     out = sources[0]
     tagged = "/StructTreeRoot" in out.Root
-    kept_objgens = []
     destinations, structure = {}, []
     for index, (part, source) in enumerate(zip(parts, sources)):
         kept = list(source.pages)[:part.keep]
-        kept_objgens.append({page.obj.objgen for page in kept})
+        kept_pages = {page.obj.objgen for page in kept}
         destinations.update({name: (index, destination) for name, destination
-                             in _destinations(source, kept_objgens[-1]).items()})
+                             in _destinations(source, kept_pages).items()})
         if tagged:
-            structure.append(_detached_structure(source, kept_objgens[-1]))
+            structure.append(_detached_structure(source, kept_pages))
         if index == 0:
             while len(out.pages) > part.keep:
                 del out.pages[-1]
@@ -215,16 +206,15 @@ def join(parts, font_programs):
     names = []
     for name in sorted(destinations):
         source_index, destination = destinations[name]
-        names += [pikepdf.String(name),
-                  _local(out, sources[source_index], destination, source_index)]
+        names += [pikepdf.String(name), _local(out, destination, source_index)]
     if "/Names" not in out.Root:
         out.Root.Names = pikepdf.Dictionary()
     out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
     if "/Outlines" in out.Root:
         del out.Root.Outlines
     if tagged:
-        _join_structure(out, sources, structure, pages, [part.keep for part in parts])
-    _share_fonts(out, parts, font_programs)
+        _join_structure(out, structure, pages, [part.keep for part in parts])
+    _share_fonts(out, font_programs)
     _share_profiles(out)
     buffer = io.BytesIO()
     out.save(buffer, static_id=True, deterministic_id=False, compress_streams=True,
@@ -234,19 +224,26 @@ def join(parts, font_programs):
     return buffer.getvalue()
 
 
-def _local(out, source, obj, source_index):
-    return obj if source_index == 0 else _copied(out, obj)
+def _local(out, obj, part_index):
+    """`obj` of part `part_index` as an object of `out` (the first part's PDF is `out`)."""
+    return obj if part_index == 0 else _copied(out, obj)
 
 
 def _copied(out, obj):
     """`obj` of another PDF in `out`: indirect objects through qpdf (once per source object,
     so a page maps to its copy), direct arrays and dictionaries item by item."""
-    if not isinstance(obj, (pikepdf.Array, pikepdf.Dictionary)) or obj.is_indirect:
-        return out.copy_foreign(obj) if isinstance(obj, pikepdf.Object) and obj.is_indirect \
-            else obj
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return out.copy_foreign(obj)
     if isinstance(obj, pikepdf.Array):
         return pikepdf.Array([_copied(out, item) for item in obj])
-    return pikepdf.Dictionary({key: _copied(out, value) for key, value in obj.items()})
+    if isinstance(obj, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copied(out, value) for key, value in obj.items()})
+    return obj
+
+
+def _document_element(root):
+    """The Document element at the top of a structure tree."""
+    return root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
 
 
 def _destinations(source, kept):
@@ -264,7 +261,7 @@ def _detached_structure(source, kept):
     """A part's top-level structure elements on its kept pages and its parent tree, cut
     loose from the part's root (so copying them does not copy the part's whole tree)."""
     root = source.Root.StructTreeRoot
-    document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+    document = _document_element(root)
     elements = []
     for element in document.K:
         if "/Pg" in element and element.Pg.objgen not in kept:
@@ -287,29 +284,28 @@ def _detached_structure(source, kept):
     return elements, parents, loose
 
 
-def _join_structure(out, sources, structure, pages, kept):
+def _join_structure(out, structure, pages, kept):
     """One Document element over every part's elements; the parent tree renumbered in page
     order (each page, then its annotations), as WeasyPrint numbers one document's."""
     root = out.Root.StructTreeRoot
-    document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+    document = _document_element(root)
     kids, numbers = [], []  # Python lists: appending to a pikepdf Array item by item is slow
     keys = iter(range(1 << 30))
     first = 0
-    for index, (source, (elements, parents, loose)) in enumerate(zip(sources, structure)):
-        local = (lambda obj: obj) if index == 0 else (lambda obj: _copied(out, obj))
+    for index, (elements, parents, loose) in enumerate(structure):
         for element in elements:
-            element = local(element)
+            element = _local(out, element, index)
             element.P = document
             kids.append(element)
         for element in loose:
-            local(element).P = document
+            _local(out, element, index).P = document
         for page in pages[first:first + kept[index]]:
             for holder, field_name in [(page, "/StructParents"),
                                        *((annotation, "/StructParent")
                                          for annotation in page.get("/Annots", []))]:
                 if field_name not in holder:
                     continue
-                entry = local(parents[int(holder[field_name])])
+                entry = _local(out, parents[int(holder[field_name])], index)
                 key = next(keys)
                 holder[field_name] = key
                 numbers += [key, entry]
@@ -319,17 +315,17 @@ def _join_structure(out, sources, structure, pages, kept):
     root.ParentTreeNextKey = next(keys)
 
 
-def _share_fonts(out, parts, font_programs):
+def _share_fonts(out, font_programs):
     """Every part's font dictionaries of a face point to one descendant font: the union of
     the parts' widths, one ToUnicode map and one program."""
-    union = _union(parts)
     shared = {}
     for font in _type0_fonts(out):
         name = str(font.BaseFont)
-        if name not in union:
+        if name not in font_programs:
             raise BuildError(f"font {name} in a part's PDF was not recorded when it was written")
         if name not in shared:
-            shared[name] = _shared_font(out, font, union[name], font_programs[name])
+            program, glyphs = font_programs[name]
+            shared[name] = _shared_font(out, font, glyphs, program)
         font.DescendantFonts = pikepdf.Array([shared[name][0]])
         font.ToUnicode = shared[name][1]
 

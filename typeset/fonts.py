@@ -46,6 +46,15 @@ def find(family):
 
 
 @functools.lru_cache(maxsize=None)
+def files_state(family):
+    """The state of the folder that holds a family's files (names, sizes, times; the bold
+    faces are other files there): what is kept from its fonts goes stale when it changes."""
+    folder = Path(find(family).path).parent
+    return tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns)
+                 for path in sorted(folder.iterdir()) if path.is_file())
+
+
+@functools.lru_cache(maxsize=None)
 def characters(face, cache_dir=None):
     """The set of characters the face has a glyph for. Reading a CJK face's character map
     takes a tenth of a second; with `cache_dir` the code points are kept there, by the font

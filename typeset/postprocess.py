@@ -146,9 +146,7 @@ def finish(laid_out, book, manifest, edition, stamp, out_dir):
     add_metadata(writer, book, edition)
     if structure is None:
         return _bytes(writer)
-    at, count = manifest.padding_at, manifest.padding
-    return tags.attached(_bytes(writer), structure,
-                         lambda page: page + count if page >= at else page)
+    return tags.attached(_bytes(writer), structure, manifest.padded)
 
 
 @contextmanager

@@ -166,9 +166,8 @@ def low_resolution(book, rendered):
     for page, path, pixels, inches, _ in images.placed(rendered.pages):
         dpi = images.effective_dpi(pixels, inches)
         if dpi < wanted:
-            folio = rendered.manifest.folio(page)
             findings.append(Finding(
-                "warning", "low-resolution", f"folio {folio:02d}" if folio else f"page {page + 1}",
+                "warning", "low-resolution", _where(rendered.manifest, page),
                 f"{path.name} is {dpi:.0f} dpi at its placed size ({pixels[0]}×{pixels[1]} px "
                 f"over {inches * 25.4:.0f} mm), below {wanted} dpi — supply a larger file"))
     return findings

@@ -75,9 +75,11 @@ class Manifest:
     @property
     def stamp_page(self):
         """The colophon's page once the padding is in."""
-        if self.colophon is None:
-            return None
-        return self.colophon + (self.padding if self.padding_at <= self.colophon else 0)
+        return None if self.colophon is None else self.padded(self.colophon)
+
+    def padded(self, page):
+        """Where a laid-out page (0-based) is once the blank pages for the binding are in."""
+        return page + self.padding if page >= self.padding_at else page
 
     def folio(self, page):
         """The printed folio of a physical page (0-based); front matter has none."""
@@ -268,7 +270,7 @@ def _whole(book, images):
     front_pages = _front_pages(book, images)
     for _ in range(2):
         document, warnings = _layout(book, images, front_pages)
-        anchors = _anchors(document)
+        anchors = facts.anchors(document.pages)
         first = anchors.get(book.chapters[0].id, front_pages) if book.chapters else front_pages
         if first == front_pages:
             return document, warnings, front_pages
@@ -280,7 +282,7 @@ def _by_parts(book, images, parts):
     """The book laid out part by part, reusing the unchanged parts kept in `parts`; also
     each part with the number of its pages the book keeps (all but a part-end page)."""
     template = environment().get_template("book.html.j2")
-    styles = _files_digest(stylesheets())
+    state = _layout_state(book)
     used, pieces, folios = {}, [], {}
     folio = 1
     for index, chapter in enumerate(book.chapters):
@@ -288,7 +290,7 @@ def _by_parts(book, images, parts):
         source = template.render(book=book, labels=book.labels, images=images, part=chapter,
                                  part_end=not last)
         tokens = tokens_css(book, first_page_number=folio)
-        part = _part(book, source, tokens, styles, images, parts, used)
+        part = _part(book, source, tokens, state, images, parts, used)
         keep = len(part.document.pages) - (0 if last else 1)  # drop the part-end page
         for offset, page in enumerate(part.document.pages[:keep]):
             for name in page.anchors:
@@ -300,7 +302,7 @@ def _by_parts(book, images, parts):
     source = template.render(book=book, labels=book.labels, images=images, front_only=True,
                              part_end=bool(book.chapters), folios=folios)
     tokens = tokens_css(book, first_page_number=1)
-    front = _part(book, source, tokens, styles, images, parts, used)
+    front = _part(book, source, tokens, state, images, parts, used)
     pieces.insert(0, (front, len(front.document.pages) - (1 if book.chapters else 0)))
     parts.clear()
     parts.update(used)  # keep what this build used, nothing older
@@ -335,7 +337,9 @@ def _in_parallel(book, images, cache_dir=None):
         specs.append((index + 1, {"part": chapter, "part_end": not last}, planned[index], length))
     sources = {index: template.render(book=book, labels=book.labels, images=images, **context)
                for index, context, _, _ in specs}
-    keys = _part_keys(book, images, sources, {index: folio for index, _, folio, _ in specs})
+    tokens = {index: tokens_css(book, first_page_number=folio) for index, _, folio, _ in specs}
+    state = _layout_state(book)
+    keys = {index: _part_key(state, sources[index], tokens[index], images) for index in sources}
     laid_out = {index: part for index in sources
                 if (part := _cached_part(cache_dir, keys[index])) is not None}
     missing = [spec for spec in specs if spec[0] not in laid_out]
@@ -343,7 +347,7 @@ def _in_parallel(book, images, cache_dir=None):
     groups = [[] for _ in range(min(forks.jobs(), len(missing)))]
     for spec in sorted(missing, key=lambda spec: -len(sources[spec[0]])):
         min(groups, key=lambda group: sum(len(sources[s[0]]) for s in group)).append(spec)
-    tasks = {f"group {number}": _laid_out_parts(book, sources, group)
+    tasks = {f"group {number}": _laid_out_parts(book, sources, tokens, group)
              for number, group in enumerate(groups)}
     for result in forks.run(tasks).values():
         laid_out.update(result)
@@ -366,15 +370,14 @@ def _in_parallel(book, images, cache_dir=None):
     return pieces, pages, warnings, pieces[0][1]
 
 
-def _laid_out_parts(book, sources, specs):
+def _laid_out_parts(book, sources, tokens, specs):
     """A task for forks.run: lay out, draw and read each part of `specs`."""
     from . import assemble  # assemble subsets the fonts with the layout's font configuration
 
     def task():
         done = {}
-        for index, context, first_folio, _ in specs:
-            document, warnings = _weasyprint(
-                book, sources[index], tokens_css(book, first_page_number=first_folio))
+        for index, context, _, _ in specs:
+            document, warnings = _weasyprint(book, sources[index], tokens[index])
             keep = len(document.pages) - (1 if context["part_end"] else 0)
             pdfs = {name: assemble.write(document, variant, keep)
                     for name, variant in EDITIONS.items()}
@@ -387,19 +390,20 @@ def _laid_out_parts(book, sources, specs):
 CODE = Path(__file__).resolve().parent
 
 
-def _part_keys(book, images, sources, first_folios):
-    """Each part's cache key: everything its laid-out PDFs depend on — its HTML, the tokens
-    with its first folio, the stylesheets, the photos it shows, the installed font files
-    book.yaml names, WeasyPrint and this package's code."""
+def _layout_state(book):
+    """What every part's layout depends on besides its own HTML and tokens: the stylesheets,
+    the installed font files book.yaml names, WeasyPrint and this package's code."""
     from . import fonts
-    common = "\0".join([
-        _files_digest(stylesheets()), _code_state(),
-        *(f"{face.path}:{Path(face.path).stat().st_mtime_ns}:{face.index}"
-          for face in map(fonts.find, sorted(set(book.design["fonts"].values()))))])
-    return {index: hashlib.sha256("\0".join([
-        common, source, tokens_css(book, first_page_number=first_folios[index]),
-        _photos_state(images, source)]).encode("utf-8")).hexdigest()
-        for index, source in sources.items()}
+    return "\0".join([_files_digest(stylesheets()), _code_state(),
+                      *map(repr, map(fonts.files_state,
+                                     sorted(set(book.design["fonts"].values()))))])
+
+
+def _part_key(state, source, tokens, images):
+    """A part's cache key: the layout state, its HTML, its tokens (with its first folio) and
+    the photos it shows."""
+    return hashlib.sha256("\0".join([state, source, tokens, _photos_state(images, source)])
+                          .encode("utf-8")).hexdigest()
 
 
 def _cached_part(cache_dir, key):
@@ -407,9 +411,7 @@ def _cached_part(cache_dir, key):
         return None
     try:
         return pickle.loads((Path(cache_dir) / f"{key}.part").read_bytes())
-    except FileNotFoundError:
-        return None
-    except Exception:  # an unreadable entry (an older format, a torn write) is laid out again
+    except Exception:  # none yet, or unreadable (an older format, a torn write): lay it out
         return None
 
 
@@ -425,10 +427,9 @@ def _forget_other_parts(cache_dir, keys):
         cache.forget_others(cache_dir, "*.part", {f"{key}.part" for key in keys})
 
 
-def _part(book, source, tokens, styles, images, parts, used):
+def _part(book, source, tokens, state, images, parts, used):
     """One part's layout, from `parts` when nothing it depends on has changed."""
-    key = hashlib.sha256("\0".join([source, tokens, styles, _photos_state(images, source)])
-                         .encode("utf-8")).hexdigest()
+    key = _part_key(state, source, tokens, images)
     used[key] = parts[key] if key in parts else Part(*_weasyprint(book, source, tokens))
     return used[key]
 
@@ -445,15 +446,6 @@ def _photos_state(images, source):
         stat = Path(unquote(urlsplit(url).path)).stat()
         state.append(f"{url}:{stat.st_size}:{stat.st_mtime_ns}")
     return "\n".join(state)
-
-
-def _anchors(document):
-    """Each anchor's first page (0-based)."""
-    anchors = {}
-    for index, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, index)
-    return anchors
 
 
 def _front_pages(book, images):
