@@ -10,8 +10,9 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from typeset import assemble, content, preflight, render
+from typeset import content, engine, preflight, render
 from typeset.build import build
+from typeset.session import Session
 
 from conftest import CATALOGUE
 from test_render import contents_links, pages_as_pixels
@@ -41,7 +42,7 @@ def parts_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("parts-build")
     parts = {}
     result = build(CATALOGUE, out, strict=True, pad=True, progress=lambda line: None,
-                   parts=parts)
+                   session=Session(parts=parts))
     assert len(parts) == 9  # the front matter and eight chapters
     return result, parts
 
@@ -143,14 +144,15 @@ def test_an_edit_writes_again_only_its_part(small_book):
     other parts keep the very PDFs of the last build); the editions equal a fresh whole
     build's."""
     parts = {}
-    build(small_book.catalogue, small_book.root / "watch", pad=True, parts=parts,
+    session = Session(parts=parts)  # as watch keeps it
+    build(small_book.catalogue, small_book.root / "watch", pad=True, session=session,
           progress=lambda line: None)
     kept = [pdf for part in parts.values() for pdf in part.pdfs.values()]  # ids stay taken
     before = {id(pdf) for pdf in kept}
     assert len(before) == 2 * 3  # front matter and two chapters, in two editions
     small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
-    edited = build(small_book.catalogue, small_book.root / "watch", pad=True, parts=parts,
+    edited = build(small_book.catalogue, small_book.root / "watch", pad=True, session=session,
                    progress=lambda line: None)
     after = [{id(pdf) for pdf in part.pdfs.values()} for part in parts.values()]
     assert [bool(ids & before) for ids in after].count(False) == 1  # one part written anew
@@ -166,9 +168,10 @@ def test_an_edit_writes_again_only_its_part(small_book):
 
 def test_a_part_is_written_without_font_programs(small_book):
     book = content.load(small_book.catalogue)
-    rendered = render.render(book, parts={})
+    session = Session(parts={})
+    rendered = render.render(book, session)
     part, keep = rendered.parts[1]
-    written = assemble.write(part.document, "pdf/ua-1", keep)
+    written = engine.write_part(part.document, "pdf/ua-1", keep, session.engine)
     with pikepdf.open(io.BytesIO(written.data)) as pdf:
         programs = [len(obj.get("/FontFile3", obj.get("/FontFile2")).read_bytes())
                     for obj in pdf.objects
@@ -200,11 +203,11 @@ def numbered(pages):
 def test_a_planned_book_is_laid_out_in_parallel_as_the_whole(small_book, monkeypatch):
     monkeypatch.setenv("TYPESET_JOBS", "2")
     book = planned(small_book)
-    parallel = render.render(book, pad=True)
+    parallel = render.render(book, Session(), pad=True)
     assert parallel.document is None and len(parallel.parts) == 3  # laid out elsewhere
     assert all(set(part.pdfs) == {"print", "screen"} for part, _ in parallel.parts)
     monkeypatch.setenv("TYPESET_JOBS", "1")
-    whole = render.render(book, pad=True)
+    whole = render.render(book, Session(), pad=True)
     assert whole.document is not None and whole.parts is None
     assert parallel.manifest == whole.manifest
     assert numbered(parallel.pages) == numbered(whole.pages)
@@ -223,7 +226,7 @@ def test_a_part_off_its_plan_is_laid_out_whole_and_reported(small_book, monkeypa
     discarded (its contents would print planned folios), the whole layout shows the drift."""
     monkeypatch.setenv("TYPESET_JOBS", "2")
     book = planned(small_book, two_at=5)
-    rendered = render.render(book, pad=True)
+    rendered = render.render(book, Session(), pad=True)
     assert rendered.document is not None and rendered.parts is None
     assert any(f.kind == "folio-plan" for f in preflight.preflight(book, rendered))
 
@@ -231,16 +234,14 @@ def test_a_part_off_its_plan_is_laid_out_whole_and_reported(small_book, monkeypa
 def test_a_process_that_drew_no_part_subsets_the_same_program(small_book):
     """The font programs are subset where the parts are joined, which may not be where they
     were drawn: the face is loaded again through Pango, and the subset is the same."""
-    rendered = render.render(content.load(small_book.catalogue), parts={})
-    written = [assemble.write(part.document, "pdf/x-4", keep) for part, keep in rendered.parts]
-    drawn_here = assemble.programs(written)
-    saved = assemble.FONTS
-    assemble.FONTS = assemble.Fonts()
-    try:
-        assert assemble.programs(written) == drawn_here
-        assert set(assemble.FONTS.faces) == set(drawn_here)
-    finally:
-        assemble.FONTS = saved
+    session = Session(parts={})
+    rendered = render.render(content.load(small_book.catalogue), session)
+    written = [engine.write_part(part.document, "pdf/x-4", keep, session.engine)
+               for part, keep in rendered.parts]
+    drawn_here = engine.programs(written, session.engine)
+    elsewhere = engine.State()  # as in a process that drew nothing: no faces, no programs
+    assert engine.programs(written, elsewhere) == drawn_here
+    assert set(elsewhere.faces) == set(drawn_here)
 
 
 def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeypatch):
@@ -256,11 +257,9 @@ def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeyp
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
     laid_out = []
     real = render._laid_out_parts
-    monkeypatch.setattr(render, "_laid_out_parts", lambda book, sources, tokens, specs:
+    monkeypatch.setattr(render, "_laid_out_parts", lambda book, session, sources, tokens, specs:
                         laid_out.extend(spec[0] for spec in specs)
-                        or real(book, sources, tokens, specs))
-    render._REMEMBERED.clear()  # as in a new process
-    assemble.FONTS = assemble.Fonts()
+                        or real(book, session, sources, tokens, specs))
     edited = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
     assert laid_out == [2]  # chapter two; the front matter and chapter one from the cache
     assert len(list((out / ".cache" / "parts").glob("*.part"))) == 3  # the old two is gone

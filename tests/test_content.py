@@ -2,7 +2,7 @@
 
 import pytest
 
-from typeset import content
+from typeset import content, kinds
 from typeset.errors import ContentError
 
 
@@ -16,7 +16,7 @@ def test_real_catalogue_loads_in_book_order():
     from conftest import CATALOGUE
     book = content.load(CATALOGUE)
     assert [c.title for c in book.chapters][:3] == ["前言", "從江簡況", "推動幫扶"]
-    assert all(block.kind in content.KINDS for block in book.blocks())
+    assert all(block.kind in kinds.KINDS for block in book.blocks())
 
 
 def test_shorthand_and_defaults(small_book):

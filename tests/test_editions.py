@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from typeset import press, render
+from typeset import press
 
 MM = 72 / 25.4
 BLEED = 3 * MM
@@ -92,11 +92,13 @@ def test_imposed_sheets_pair_the_pages_for_saddle_stitch(catalogue_build):
 
 @pytest.mark.parametrize("pages", [48, 104])
 def test_cover_width_is_two_trims_spine_and_bleed(pages, small_book):
-    from typeset import content
+    from typeset import content, documents
+    from typeset.session import Session
+    from typeset.units import to_mm
     book = content.load(small_book.catalogue)
-    page = PdfReader(__import__("io").BytesIO(render.cover(book, pages))).pages[0]
-    trim_width = render.to_mm(book.design["trim_width"])
-    spine = pages / 2 * render.to_mm(book.production["caliper"])
+    page = PdfReader(__import__("io").BytesIO(documents.cover(book, pages, Session()))).pages[0]
+    trim_width = to_mm(book.design["trim_width"])
+    spine = pages / 2 * to_mm(book.production["caliper"])
     width_mm = float(page.mediabox.width) / MM
     assert width_mm == pytest.approx(2 * trim_width + spine + 2 * 3, abs=0.05)
     assert float(page.trimbox.width) / MM == pytest.approx(2 * trim_width + spine, abs=0.05)

@@ -29,7 +29,8 @@ def test_a_character_no_font_has_is_an_error_at_its_line(small_book):
 
 def test_simplified_text_is_checked_against_the_simplified_fonts(small_book):
     book = content.load(small_book.catalogue)
-    faces = {fonts.find(book.design["fonts"][role]).family for role in fonts.ROLES["zh-Hans"]}
+    installed = fonts.Installed()
+    faces = {installed.find(book.design["fonts"][role]).family for role in fonts.ROLES["zh-Hans"]}
     assert faces == {"Noto Serif CJK SC", "Noto Sans CJK SC"}
 
 
@@ -57,11 +58,11 @@ def test_only_the_named_families_are_embedded(edition, catalogue_build):
 def test_character_maps_are_kept_between_builds(tmp_path, monkeypatch):
     """A CJK face's character map is read once and kept in the build's cache: the next
     build (a new process) reads the code points from there, not the font."""
-    face = fonts.find(yaml.safe_load((CATALOGUE / "book.yaml").read_text(encoding="utf-8"))
+    face = fonts.Installed().find(yaml.safe_load((CATALOGUE / "book.yaml").read_text(encoding="utf-8"))
                       ["design"]["fonts"]["body"])
-    fresh = fonts.characters.__wrapped__(face)
-    assert fonts.characters.__wrapped__(face, tmp_path) == fresh
+    fresh = fonts.characters(face)
+    assert fonts.characters(face, tmp_path) == fresh
     assert len(list(tmp_path.glob("*.cmap"))) == 1
     monkeypatch.setattr(fonts, "TTFont", lambda *args, **kwargs: 1 / 0)  # the font unread
-    assert fonts.characters.__wrapped__(face, tmp_path) == fresh
+    assert fonts.characters(face, tmp_path) == fresh
     assert "貧" in fresh and "\U00031350" not in fresh

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from conftest import CATALOGUE
 from typeset import cli, content, isbn, postprocess
 from typeset.errors import ContentError
+from typeset.session import Session
 
 L_CODES = ["0001101", "0011001", "0010011", "0111101", "0100011",
            "0110001", "0101111", "0111011", "0110111", "0001011"]
@@ -125,9 +126,9 @@ def test_restamp_changes_only_the_colophon_and_metadata(book_with_colophon):
 def test_restamp_is_idempotent(book_with_colophon):
     paths = book_with_colophon.build().paths
     book = content.load(book_with_colophon.catalogue)
-    postprocess.restamp(book, book_with_colophon.out)
+    postprocess.restamp(book, book_with_colophon.out, Session())
     once = {edition: path.read_bytes() for edition, path in paths.items()}
-    postprocess.restamp(book, book_with_colophon.out)
+    postprocess.restamp(book, book_with_colophon.out, Session())
     assert {edition: path.read_bytes() for edition, path in paths.items()} == once
 
 

@@ -108,22 +108,24 @@ def test_a_failure_in_a_forked_writer_is_raised_here():
 
 
 def test_the_page_references_patch_changes_no_byte(small_book):
-    """typeset.pagerefs makes tagging linear in the page count; the tagged PDF is the same.
+    """The patch pagerefs (typeset/engine/pagerefs.py) makes tagging linear in the page count; the tagged PDF is the same.
     Both are written from the same state (WeasyPrint changes its colour profiles while it
     writes): the unpatched one in a forked process."""
     import re as regex
-    from typeset import content, forks, pagerefs, postprocess, render
-    rendered = render.render(content.load(small_book.catalogue))
+    from typeset import content, engine, forks, render
+    from typeset.engine import pagerefs, patches
+    from typeset.session import Session
+    rendered = render.render(content.load(small_book.catalogue), Session())
 
     def tagged():
-        pdf = postprocess.write_pdf(rendered.document, "pdf/ua-1")
+        pdf = engine.write(rendered.document, "pdf/ua-1")
         return regex.sub(rb"D:\d{14}[^)]*|\d{4}-\d\d-\d\dT[\d:]+(?:[+-]\d\d:\d\d|Z)?", b"", pdf)
 
     def unpatched():
-        pagerefs.uninstall()
-        return tagged()
+        with patches.uninstalled("pagerefs"):
+            return tagged()
 
     written = forks.run({"patched": tagged, "unpatched": unpatched})
     assert "/StructTreeRoot" in PdfReader(__import__("io").BytesIO(written["patched"])).trailer["/Root"]
     assert written["patched"] == written["unpatched"]
-    assert pagerefs.page_references.__name__ == "page_references"
+    assert pagerefs.page_references.fget.__name__ == "_page_references"

@@ -114,17 +114,21 @@ def test_a_screen_edition_over_its_budget_is_a_warning(small_book):
 def test_a_paragraph_split_with_one_line_alone_is_named(small_book, lines_before, kind):
     """The stylesheets keep two lines on each side of a page break; where a layout still leaves
     one (planted here by switching that off), preflight names the page and the line."""
-    from typeset import content, preflight, render
+    from typeset import content, engine, html, preflight, render
+    from typeset.model import Manifest, Rendered
+    from typeset.session import Session
     book = content.load(small_book.catalogue)
     line_mm = 10.5 * 1.8 * 25.4 / 72
     room = (285 - 22 - 24) - lines_before * line_mm  # the type area, less the room left
     source = f"""<html lang="zh-Hant"><head><style>p {{ orphans: 1; widows: 1 }}</style></head>
       <body><div style="height: {room:.2f}mm"></div>
       <p class="paragraph" data-source="one.yaml:7">{"貧困是人類社會的頑疾。" * 12}</p></body></html>"""
-    document, _ = render._weasyprint(book, source, render.tokens_css(book, first_page_number=1))
+    document, _ = render.lay_out(book, Session(), source,
+                                 html.tokens_css(book, first_page_number=1))
     assert len(document.pages) == 2
-    manifest = render.Manifest(front_pages=0, page_count=2, entries=[])
-    found = preflight.widows_and_orphans(render.Rendered(document, manifest, []))
+    manifest = Manifest(front_pages=0, page_count=2, entries=[])
+    found = preflight.widows_and_orphans(
+        Rendered(document, manifest, [], pages=engine.facts.read(document.pages)))
     assert [f.kind for f in found] == [kind]
     assert found[0].where == ("folio 01 (one.yaml:7)" if kind == "orphan"
                               else "folio 02 (one.yaml:7)")
@@ -138,14 +142,18 @@ def test_the_catalogue_has_no_widow_or_orphan(catalogue_build):
 def test_a_paragraph_ending_with_one_character_alone_is_named(small_book):
     """The text runs keep a paragraph's last two characters together; a paragraph that still
     ends with one alone (planted here in raw HTML) is named with its page and line."""
-    from typeset import content, preflight, render
+    from typeset import content, engine, html, preflight, render
+    from typeset.model import Manifest, Rendered
+    from typeset.session import Session
     book = content.load(small_book.catalogue)
     first_line = "貧" * 41  # what the first line holds after the paragraph's indent
     source = f"""<html lang="zh-Hant"><body>
       <p class="paragraph" data-source="one.yaml:7">{first_line}困</p>
       <p class="paragraph" data-source="one.yaml:8">{first_line}困難</p></body></html>"""
-    document, _ = render._weasyprint(book, source, render.tokens_css(book, first_page_number=1))
-    manifest = render.Manifest(front_pages=0, page_count=len(document.pages), entries=[])
-    found = preflight.lone_last_characters(render.Rendered(document, manifest, []))
+    document, _ = render.lay_out(book, Session(), source,
+                                 html.tokens_css(book, first_page_number=1))
+    manifest = Manifest(front_pages=0, page_count=len(document.pages), entries=[])
+    found = preflight.lone_last_characters(
+        Rendered(document, manifest, [], pages=engine.facts.read(document.pages)))
     assert [(f.kind, f.where) for f in found] == [("lone-character", "folio 01 (one.yaml:7)")]
     assert "「困」" in found[0].message

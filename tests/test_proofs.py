@@ -8,8 +8,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 from weasyprint import HTML
 
-from typeset import proofs
-from typeset.render import Manifest
+from typeset import changes, proofs
+from typeset.model import Manifest
 
 DPI = 100
 TRIM_MM = (100, 140)
@@ -242,30 +242,30 @@ def test_contact_sheet_marks_changed_pages(pdfs, tmp_path):
 # -- changed pages -------------------------------------------------------------------------
 
 def test_no_changes_between_identical_builds(pdfs):
-    assert proofs.changed_pages(pdfs["six"], pdfs["six"]) == []
-    assert proofs.changed_pages(pdfs["six"], pdfs["six-again"]) == []
-    assert proofs.page_hashes(pdfs["six"]) == proofs.page_hashes(pdfs["six-again"])
+    assert changes.changed_pages(pdfs["six"], pdfs["six"]) == []
+    assert changes.changed_pages(pdfs["six"], pdfs["six-again"]) == []
+    assert changes.page_hashes(pdfs["six"]) == changes.page_hashes(pdfs["six-again"])
 
 
 def test_changed_pages_finds_the_edited_page(pdfs):
-    assert proofs.changed_pages(pdfs["six"], pdfs["six-edited"]) == [3]
-    assert proofs.changed_pages(pdfs["six-edited"], pdfs["six"]) == [3]
+    assert changes.changed_pages(pdfs["six"], pdfs["six-edited"]) == [3]
+    assert changes.changed_pages(pdfs["six-edited"], pdfs["six"]) == [3]
 
 
 def test_added_and_removed_pages_are_changed(pdfs):
-    assert proofs.changed_pages(pdfs["six"], pdfs["seven"]) == [6]
-    assert proofs.changed_pages(pdfs["six"], pdfs["four"]) == [4, 5]
+    assert changes.changed_pages(pdfs["six"], pdfs["seven"]) == [6]
+    assert changes.changed_pages(pdfs["six"], pdfs["four"]) == [4, 5]
 
 
 def test_changed_pages_looks_into_the_images(pdfs, tmp_path):
-    assert proofs.changed_pages(pdfs["photo-blue"], pdfs["photo-green"]) == [1]
-    assert proofs.changed_pages(pdfs["photo-blue"], pdfs["photo-added"]) == [0]
+    assert changes.changed_pages(pdfs["photo-blue"], pdfs["photo-green"]) == [1]
+    assert changes.changed_pages(pdfs["photo-blue"], pdfs["photo-added"]) == [0]
     # The same name drawing other pixels is a change…
     repainted = rewrite_image(pdfs["photo-blue"], tmp_path / "repainted.pdf", pixels=True)
-    assert proofs.changed_pages(pdfs["photo-blue"], repainted) == [1]
+    assert changes.changed_pages(pdfs["photo-blue"], repainted) == [1]
     # …another name for the same image is not (WeasyPrint numbers some XObjects book-wide).
     renamed = rewrite_image(pdfs["photo-blue"], tmp_path / "renamed.pdf", name="/x0")
-    assert proofs.changed_pages(pdfs["photo-blue"], renamed) == []
+    assert changes.changed_pages(pdfs["photo-blue"], renamed) == []
 
 
 def rewrite_image(source, target, name=None, pixels=False):

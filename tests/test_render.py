@@ -6,14 +6,16 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from typeset import content, render
-from typeset.content import KINDS
+from typeset import content, html, render
+from typeset.kinds import KINDS
+from typeset.session import Session
+from typeset.units import to_mm
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 def test_every_kind_has_its_template_and_style():
-    assert render.kinds_without_template() == []
+    assert html.kinds_without_template() == []
     for kind in KINDS:
         template = (PROJECT / "templates" / "blocks" / f"{kind}.html.j2").read_text()
         style = (PROJECT / "styles" / "components" / f"{kind}.css").read_text()
@@ -31,12 +33,12 @@ def test_no_fixed_phrase_in_templates():
 
 def test_design_tokens_derive_the_type_area(small_book):
     book = content.load(small_book.catalogue)
-    tokens = render.design_tokens(book)
-    measure, body = int(book.design["measure"]), render.to_mm(book.design["body_size"])
+    tokens = html.design_tokens(book)
+    measure, body = int(book.design["measure"]), to_mm(book.design["body_size"])
     assert float(tokens["type-width"][:-2]) == round(measure * body, 3)
-    total = (render.to_mm(tokens["margin-inner"]) + render.to_mm(tokens["margin-outer"])
-             + render.to_mm(tokens["type-width"]))
-    assert abs(total - render.to_mm(book.design["trim_width"])) < 0.01
+    total = (to_mm(tokens["margin-inner"]) + to_mm(tokens["margin-outer"])
+             + to_mm(tokens["type-width"]))
+    assert abs(total - to_mm(book.design["trim_width"])) < 0.01
 
 
 def test_manifest_and_contents_folios(small_book):
@@ -130,9 +132,9 @@ def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout(monkeypatch):
     layout makes (drawn identically), with the same manifest: outline, labels, folios."""
     monkeypatch.setenv("TYPESET_JOBS", "1")  # one core: the whole layout, not in parallel
     book = content.load(PROJECT / "catalogue")
-    whole = render.render(book, pad=True)
+    whole = render.render(book, Session(), pad=True)
     parts = {}
-    by_parts = render.render(book, pad=True, parts=parts)
+    by_parts = render.render(book, Session(parts=parts), pad=True)
     assert len(parts) == len(book.chapters) + 1  # each chapter and the front matter
     assert layout_summary(by_parts) == layout_summary(whole)
     assert by_parts.warnings == whole.warnings == []
@@ -145,23 +147,23 @@ def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout(monkeypatch):
 
 def test_an_edit_lays_out_again_only_its_chapter(small_book, monkeypatch):
     parts = {}
-    render.render(content.load(small_book.catalogue), parts=parts)
+    render.render(content.load(small_book.catalogue), Session(parts=parts))
     laid_out = []
-    real = render._weasyprint
-    monkeypatch.setattr(render, "_weasyprint",
-                        lambda book, source, *args: laid_out.append(source) or
-                        real(book, source, *args))
-    unchanged = render.render(content.load(small_book.catalogue), parts=parts)
+    real = render.lay_out
+    monkeypatch.setattr(render, "lay_out",
+                        lambda book, session, source, *args: laid_out.append(source) or
+                        real(book, session, source, *args))
+    unchanged = render.render(content.load(small_book.catalogue), Session(parts=parts))
     assert laid_out == []
     assert len(unchanged.document.pages) == unchanged.manifest.page_count
     small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
     book = content.load(small_book.catalogue)
-    edited = render.render(book, parts=parts)
+    edited = render.render(book, Session(parts=parts))
     assert len(laid_out) == 1 and "改過" in laid_out[0] and 'id="two"' in laid_out[0]
     assert len(parts) == 3  # what the last build used, nothing older
     monkeypatch.undo()
-    whole = render.render(book)
+    whole = render.render(book, Session())
     assert layout_summary(edited) == layout_summary(whole)
     assert pages_as_pixels(edited.document.write_pdf()) == pages_as_pixels(
         whole.document.write_pdf())
@@ -171,15 +173,15 @@ def test_a_chapter_that_grows_moves_the_next_and_the_contents(small_book):
     """A chapter that runs a page longer pushes the next one to a later recto: that part is
     laid out again with its new first folio, and the contents page prints it."""
     parts = {}
-    before = render.render(content.load(small_book.catalogue), parts=parts)
+    before = render.render(content.load(small_book.catalogue), Session(parts=parts))
     small_book.write("one.yaml", (small_book.catalogue / "one.yaml").read_text(
         encoding="utf-8").replace("  - paragraph: 貧困是人類社會的頑疾。",
                                   "\n".join(["  - paragraph: " + "貧困是人類社會的頑疾。" * 20] * 12)))
     book = content.load(small_book.catalogue)
-    after = render.render(book, parts=parts)
+    after = render.render(book, Session(parts=parts))
     folio = {e.id: e.folio for e in after.manifest.entries}
     assert folio["two"] > {e.id: e.folio for e in before.manifest.entries}["two"]
-    assert layout_summary(after) == layout_summary(render.render(book))
+    assert layout_summary(after) == layout_summary(render.render(book, Session()))
     contents = after.document.copy([after.document.pages[after.manifest.front_pages - 1]])
     with pdfplumber.open(__import__("io").BytesIO(contents.write_pdf())) as pdf:
         assert re.search(rf"第二章[.\s·…]*{folio['two']:02d}", pdf.pages[0].extract_text())
@@ -209,7 +211,7 @@ def test_parts_of_every_length_join_as_the_whole_book(small_book, lengths):
                                        f"    number: （一）\n    title: 第{i}章第一節\n"
                                        "    blocks:\n      - paragraph: 節的文字。\n")
     book = content.load(small_book.catalogue)
-    whole = render.render(book, pad=True)
-    by_parts = render.render(book, pad=True, parts={})
+    whole = render.render(book, Session(), pad=True)
+    by_parts = render.render(book, Session(parts={}), pad=True)
     assert layout_summary(by_parts) == layout_summary(whole)
     assert page_texts(by_parts) == page_texts(whole)

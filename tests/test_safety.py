@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,8 +21,8 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
-from typeset import content, fonts, lock, render
-from typeset.build import build
+from typeset import content, fonts, html, kinds, lock, render
+from typeset.session import Session
 from typeset.errors import BuildError, ContentError
 from typeset.fetch import ContainedFetcher
 
@@ -133,7 +132,7 @@ def test_render_refuses_what_the_html_asks_from_outside(small_book, no_network, 
     secret = tmp_path / "secret.png"
     Image.new("RGB", (4, 4)).save(secret)
     (small_book.images / "link.png").symlink_to(secret)
-    tokens = render.tokens_css(book, first_page_number=1)
+    tokens = html.tokens_css(book, first_page_number=1)
     hostile = {
         "network image": '<img src="http://example.com/pixel.png">',
         "network stylesheet": '<link rel="stylesheet" href="https://example.com/a.css">',
@@ -145,7 +144,7 @@ def test_render_refuses_what_the_html_asks_from_outside(small_book, no_network, 
     }
     for name, source in hostile.items():
         with pytest.raises(BuildError, match="^refused to read: ") as caught:
-            render._weasyprint(book, f"<html><body>{source}</body></html>", tokens)
+            render.lay_out(book, Session(), f"<html><body>{source}</body></html>", tokens)
         assert "\n" not in str(caught.value), name
     assert not no_network
 
@@ -169,7 +168,7 @@ def test_content_is_escaped_never_markup(small_book, no_network):
               caption: '{HOSTILE_CAPTION}'
         """)
     book = content.load(small_book.catalogue)
-    source, _ = render.html(book, render.image_sources(book), front_pages=4)
+    source = html.book_html(book, html.image_sources(book))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in source
     assert "<script" not in source and "<b>" not in source
     assert 'src="http://example.com' not in source and "<link rel=stylesheet" not in source
@@ -489,7 +488,7 @@ def test_damaged_real_files_load_or_fail_cleanly(catalogue_copy, name, changes):
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     start = time.perf_counter()
     try:
-        fonts.check_coverage(content.load(catalogue_copy))
+        fonts.check_coverage(content.load(catalogue_copy), installed=INSTALLED)
     except ContentError as error:
         one_clean_line(error)
     finally:
@@ -520,7 +519,7 @@ def blocks(chapter):
         st.builds(lambda t: {"lead": t}, words),
         st.builds(lambda i, c, size, shape: {"figure": {"image": i, "caption": c, "size": size,
                                                          "shape": shape}},
-                  photo, words, st.sampled_from(content.SIZES), st.sampled_from(content.SHAPES)),
+                  photo, words, st.sampled_from(kinds.SIZES), st.sampled_from(kinds.SHAPES)),
         st.builds(lambda ps, n: {"gallery": {"photos": [{"image": p} for p in ps],
                                              "columns": n}},
                   st.lists(photo, min_size=1, max_size=4), st.sampled_from([1, 2, 3, 4])),
@@ -567,6 +566,33 @@ def write_photo(path, rng):
     image.save(path, "PNG" if path.suffix == ".png" else "JPEG")
 
 
+INSTALLED = fonts.Installed()  # the fonts looked up once for every example, as in one session
+
+
+def _image_fields(spec):
+    for name, field in spec.items():
+        if field.role == "image":
+            yield name
+        elif field.role == "records":
+            yield from _image_fields(field.check.spec)
+
+
+IMAGE_FIELDS = {name for kind in kinds.KINDS.values() for name in _image_fields(kind.fields)}
+
+
+def raw_image_paths(value):
+    """The photo paths in chapter data as written (before the content stage reads it)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in IMAGE_FIELDS and isinstance(item, str):
+                yield item
+            else:
+                yield from raw_image_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from raw_image_paths(item)
+
+
 @settings(max_examples=FUZZ // 10 or 5, **FUZZ_SETTINGS)
 @given(book_chapters=chapters(), arrived=st.floats(0, 1), seed=st.integers(0, 2**16))
 def test_random_books_build_or_fail_cleanly(tmp_path_factory, book_chapters, arrived, seed):
@@ -583,7 +609,7 @@ def test_random_books_build_or_fail_cleanly(tmp_path_factory, book_chapters, arr
     for chapter in book_chapters:
         (small.catalogue / f"{chapter['id']}.yaml").write_text(
             yaml.safe_dump(chapter, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        for path in sorted(set(content._images_of(chapter["blocks"]))):
+        for path in sorted(set(raw_image_paths(chapter["blocks"]))):
             if rng.random() < arrived:
                 write_photo(small.root / path, rng)
     start = time.perf_counter()

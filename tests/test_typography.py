@@ -2,7 +2,6 @@
 line-start/line-end rules, no lone last character, compressed punctuation pairs; and the
 text layer unchanged."""
 
-import re
 import subprocess
 import shutil
 from statistics import median
@@ -11,7 +10,8 @@ import pdfplumber
 import pytest
 
 from conftest import CATALOGUE
-from typeset import content, measure, typography
+import measure
+from typeset import content, typography
 
 NO_LINE_START = set("，。、；：？！）」』》〉…—”’")
 NO_LINE_END = set("（「『《〈“‘")

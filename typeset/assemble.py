@@ -1,185 +1,24 @@
 """One edition's laid-out PDF joined from the PDFs of its parts (render by parts: watch, and
-a cold build laid out in parallel).
+a cold build laid out in parallel), with pikepdf: qpdf copies the objects in C++, where pypdf
+took a second for the tagged edition's structure tree. What a whole-document write gives for
+free is redone across parts:
 
-A part (the front matter, or one chapter) laid out alone is written once per edition and kept
-with its layout; after an edit only the changed part is written again, and the edition is
-joined from the parts' PDFs (pikepdf: qpdf copies the objects in C++, where pypdf took a
-second for the tagged edition's structure tree). What a whole-document write gives for free
-is redone across parts:
-
-- fonts: a part is written without its font programs (`write`), and the joined edition holds
-  one program per face, subset by WeasyPrint's own HarfBuzz code to the glyphs every part
-  uses — not one subset per part (nine times the fonts);
+- fonts: a part is written without its font programs (engine.write_part), and the joined
+  edition holds one program per face, subset to the glyphs every part uses (engine.programs)
+  — not one subset per part (nine times the fonts);
 - the structure tree (screen edition): one Document element holding each part's elements,
   the parent tree renumbered page by page;
 - links: the named destinations of every part, so the contents page opens the chapters.
 
 The last page of a part that is not the last (its part-end page, see render) is dropped.
-`write` swaps two of WeasyPrint 70's font routines for the time of a write (the version is
-pinned, as for justify.py); the subsetting is WeasyPrint's own.
 """
 
 import hashlib
 import io
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import SimpleNamespace
 
 import pikepdf
-import weasyprint
-from weasyprint.pdf import fonts as weasyprint_fonts
-from weasyprint.text.ffi import ffi, gobject, harfbuzz, harfbuzz_subset, pango
-from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
 
-from . import cache, fonts, render
 from .errors import BuildError
-
-
-@dataclass
-class PartPDF:
-    """A part written in one edition's variant, without font programs."""
-
-    data: bytes
-    keep: int     # pages to keep: all but the part-end page
-    glyphs: dict  # font name → {glyph id: (width, text)}
-    faces: dict = field(default_factory=dict)  # font name → Face
-
-
-@dataclass(frozen=True)
-class Face:
-    """A font face as Pango chose it for the layout, so any process can load it again to
-    subset it (the part may have been written in another one)."""
-
-    family: str
-    weight: int
-    style: int
-    glyph_count: int
-
-
-@dataclass
-class Fonts:
-    """The faces this process has loaded (HarfBuzz faces, by font name) and the font
-    programs it has subset (by name and glyph set): a rebuild subsets only a face whose
-    glyphs changed."""
-
-    faces: dict = field(default_factory=dict)
-    programs: dict = field(default_factory=dict)
-
-
-FONTS = Fonts()
-
-
-def write(document, variant, keep):
-    """The laid-out part as PDF bytes in `variant`, its fonts' programs left out (join puts
-    one subset per face in the edition): WeasyPrint neither copies each face's file (a CJK
-    collection is tens of megabytes) nor subsets it, for every part."""
-    if not harfbuzz_subset:
-        raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
-    document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
-    clean, face_data = weasyprint_fonts.Font.clean, weasyprint_fonts.get_hb_object_data
-    weasyprint_fonts.Font.clean = _without_program
-    weasyprint_fonts.get_hb_object_data = _without_face_file
-    try:
-        data = document.write_pdf(pdf_variant=variant)
-    finally:
-        weasyprint_fonts.Font.clean = clean
-        weasyprint_fonts.get_hb_object_data = face_data
-    glyphs, faces = {}, {}
-    for font in document.fonts.values():
-        name = font.name.decode()
-        if "fvar" in font.tables or font.png or font.svg or font.colr:
-            raise BuildError(f"font {name}: a variable or colour font cannot be joined from "
-                             "parts — name a static font in book.yaml's design.fonts")
-        FONTS.faces.setdefault(name, font.hb_face)
-        faces[name] = Face(font.family, int(font.weight), int(font.style), font.glyph_count)
-        used = glyphs.setdefault(name, {})
-        for glyph, width in font.widths.items():
-            used.setdefault(glyph, (width, font.to_unicode.get(glyph)))
-    return PartPDF(data, keep, glyphs, faces)
-
-
-def _without_face_file(hb_object, ot_color=None, glyph=None):
-    if ot_color is None and glyph is None:
-        return b""  # the whole face's file, which Font keeps for the subsetting it skips
-    return get_hb_object_data(hb_object, ot_color, glyph)
-
-
-def _without_program(font, to_unicode, hinting):
-    # WeasyPrint reads the font's type from the first bytes of the program it embeds.
-    font.file_content = b"OTTO" if "CFF " in font.tables or "CFF2" in font.tables \
-        else b"\x00\x01\x00\x00"
-
-
-def programs(parts, cache_dir=None):
-    """Each face the parts use → (its font program, the glyphs of all of them): the program
-    subset to those glyphs as WeasyPrint subsets a whole document's (HarfBuzz, glyph ids
-    kept), the glyphs (id → width, text) for the joined edition's widths and text map. With
-    `cache_dir`, the programs are kept there for the next build (by face, glyphs and the font
-    files' state), those of this build only."""
-    made, kept = {}, set()
-    faces = {name: face for part in parts for name, face in part.faces.items()}
-    for name, glyphs in _union(parts).items():
-        key = (name, frozenset(glyphs))
-        file = None
-        if cache_dir is not None:
-            file = Path(cache_dir) / (hashlib.sha256(repr(
-                (name, faces[name], sorted(glyphs), fonts.files_state(faces[name].family))
-            ).encode()).hexdigest()[:40] + ".program")
-            kept.add(file.name)
-            if key not in FONTS.programs and file.is_file():
-                FONTS.programs[key] = file.read_bytes()
-        if key not in FONTS.programs:
-            FONTS.programs[key] = _subset(name, faces[name], glyphs)
-        if file is not None and not file.is_file():
-            cache.keep(file, FONTS.programs[key])
-        made[name] = (FONTS.programs[key], glyphs)
-    if cache_dir is not None:
-        cache.forget_others(cache_dir, "*.program", kept)
-    return made
-
-
-def _subset(name, face, glyphs):
-    font = SimpleNamespace(hb_face=_hb_face(name, face), missing={}, family=face.family,
-                           file_content=b"")
-    weasyprint_fonts.Font._harfbuzz_subset(
-        font, {glyph: text for glyph, (_, text) in glyphs.items()},
-        weasyprint.DEFAULT_OPTIONS["hinting"])
-    if not font.file_content:
-        raise BuildError(f"font {name}: HarfBuzz could not subset it")
-    return font.file_content
-
-
-def _hb_face(name, face):
-    """The HarfBuzz face of a font the parts use: the one this process drew with, or the
-    same face loaded again through Pango from its description."""
-    if name not in FONTS.faces:
-        font_map = render.font_configuration().font_map
-        context = ffi.gc(pango.pango_font_map_create_context(font_map), gobject.g_object_unref)
-        description = ffi.gc(pango.pango_font_description_new(),
-                             pango.pango_font_description_free)
-        pango.pango_font_description_set_family(description, face.family.encode())
-        pango.pango_font_description_set_weight(description, face.weight)
-        pango.pango_font_description_set_style(description, face.style)
-        pango.pango_font_description_set_absolute_size(description, 12 * 1024)
-        loaded = pango.pango_font_map_load_font(font_map, context, description)
-        if loaded == ffi.NULL:
-            raise BuildError(f"font {name}: Pango cannot load {face.family} again")
-        hb_face = get_pango_font_hb_face(loaded)
-        if harfbuzz.hb_face_get_glyph_count(hb_face) != face.glyph_count:
-            raise BuildError(f"font {name}: Pango loads another face of {face.family} than "
-                             "the layout used")
-        FONTS.faces[name] = hb_face
-    return FONTS.faces[name]
-
-
-def _union(parts):
-    union = {}
-    for part in parts:
-        for name, glyphs in part.glyphs.items():
-            into = union.setdefault(name, {})
-            for glyph, value in glyphs.items():
-                into.setdefault(glyph, value)
-    return union
 
 
 def join(parts, font_programs):

@@ -4,7 +4,7 @@
     2 fonts        Book → Book, every character checked against its fonts (no tofu)
     3 render       Book → laid-out pages (or parts), their facts + layout manifest
     4 preflight    Book + page facts → findings (errors stop a --strict build)
-    5 postprocess  layout → build/<slug>-print.pdf, -screen.pdf, -cover.pdf, -imposed.pdf
+    5 postprocess  layout → build/<slug>-<output>.pdf for every output of editions.py
     6 report       findings + the written PDFs → build/preflight.json, build/preflight.html
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import content, fonts, lock, postprocess, preflight, render, report
 from .errors import BuildError
+from .session import Session
 
 STAGES = ("content", "fonts", "render", "preflight", "postprocess", "report")
 
@@ -27,18 +28,20 @@ class Result:
     seconds: float
 
 
-def build(catalogue, out, strict=False, pad=False, progress=print, parts=None):
-    """Build every edition of the book in `catalogue` into `out`.
+def build(catalogue, out, strict=False, pad=False, progress=print, session=None):
+    """Build every output of the book in `catalogue` into `out`.
     One build at a time per `out`: a second one waits for the lock (lock.exclusive).
-    `parts`: the laid-out parts a long-running process keeps between builds (render)."""
+    `session`: what a long-running process keeps between builds (session.py; watch)."""
+    session = session or Session()
     with lock.exclusive(out):
         start = time.perf_counter()
+        cache = Path(out) / ".cache"
         with stage(1, progress):
-            book = content.load(catalogue)
+            book = content.load(catalogue, session.photos)
         with stage(2, progress):
-            book = fonts.check_coverage(book, Path(out) / ".cache" / "fonts")
+            book = fonts.check_coverage(book, cache / "fonts", session.fonts)
         with stage(3, progress):
-            rendered = render.render(book, pad, parts, Path(out) / ".cache" / "parts")
+            rendered = render.render(book, session, pad, cache / "parts")
         with stage(4, progress):
             findings = preflight.preflight(book, rendered)
             stopping = preflight.failures(findings, strict)
@@ -46,7 +49,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print, parts=None):
                 report.write(findings, out, book)  # the designer still gets the report
                 raise BuildError("; ".join(map(str, stopping)))
         with stage(5, progress):
-            paths = postprocess.postprocess(book, rendered, out)
+            paths = postprocess.postprocess(book, rendered, out, session)
         with stage(6, progress):
             findings += preflight.outputs(book, paths)
             report.write(findings, out, book)

@@ -15,17 +15,19 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from . import content, isbn, postprocess, preflight, proofs, report, watch
+from . import PROJECT, content, isbn, postprocess, proofs, report, watch
 from .build import build
+from .editions import outputs
 from .errors import BuildError, ContentError
-
-PROJECT = Path(__file__).resolve().parent.parent
+from .model import LEVELS
+from .session import Session
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m typeset", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    build_cmd = commands.add_parser("build", help="build the PDFs and the preflight report")
+    build_cmd = commands.add_parser("build", help="build the PDFs and the preflight report",
+                                    description="writes " + ", ".join(outputs()))
     check_cmd = commands.add_parser("check", help="build, then list every preflight finding")
     for command in (build_cmd, check_cmd):
         command.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue",
@@ -72,7 +74,7 @@ def main(argv=None):
         pages = len(PdfReader(path).pages)
         print(f"{edition:>8}: {shown_path(path)} ({pages} page{'s' if pages > 1 else ''}, "
               f"{path.stat().st_size / 1e6:.1f} MB)")
-    counts = {level: sum(f.level == level for f in result.findings) for level in preflight.LEVELS}
+    counts = {level: sum(f.level == level for f in result.findings) for level in LEVELS}
     print(f"built in {result.seconds:.1f} s — {counts['error']} errors, {counts['warning']} "
           f"warnings, {counts['info']} notes for the editor")
     return 1 if args.strict and counts["error"] else 0
@@ -92,7 +94,7 @@ def set_isbn(catalogue, out, number):
     if not found:
         text = text.rstrip("\n") + f"\n{line}\n"
     book = content.load(catalogue)
-    paths = postprocess.restamp(content.replace_isbn(book, new), out)
+    paths = postprocess.restamp(content.replace_isbn(book, new), out, Session())
     book_yaml.write_text(text, encoding="utf-8")
     for edition, path in paths.items():
         print(f"{edition:>8}: {shown_path(path)} stamped with ISBN {new.hyphenated}")

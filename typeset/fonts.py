@@ -2,23 +2,24 @@
 
 Checked before rendering, against the fonts' own character maps (fontTools): a character the
 chosen face lacks would print as a box (tofu) or, worse, silently in another installed font.
+Which text a block prints, and in which font roles, comes from its kind (kinds.py).
 """
 
 import array
-import functools
 import hashlib
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from . import cache
+from . import files
 from .errors import BuildError, ContentError
+from .kinds import KINDS, texts_of
 
-# Which design-token fonts set the text of a block, by the block's language and kind.
+# The font roles (design.fonts) that set a block's text, by the block's language; a kind may
+# name its own (an inscription: the inscription face and the heading face).
 ROLES = {None: ("body", "heading"), "zh-Hans": ("body_simplified", "heading_simplified")}
-INSCRIPTION_ROLES = ("inscription", "heading")
 IGNORED = {"\n", "\t", " ", "\u00a0"}
 
 
@@ -29,9 +30,40 @@ class Face:
     index: int
 
 
-@functools.lru_cache(maxsize=None)
-def find(family):
-    """The installed file of a font family (fontconfig), or a BuildError saying what to install."""
+@dataclass
+class Installed:
+    """The installed fonts as fontconfig and their files say, looked up once per session."""
+
+    found: dict = field(default_factory=dict)
+    states: dict = field(default_factory=dict)
+    maps: dict = field(default_factory=dict)
+
+    def find(self, family):
+        """The installed file of a font family (fontconfig), or a BuildError saying what to
+        install."""
+        if family not in self.found:
+            self.found[family] = _find(family)
+        return self.found[family]
+
+    def files_state(self, family):
+        """The state of the folder that holds a family's files (names, sizes, times; the bold
+        faces are other files there): what is kept from its fonts goes stale when it
+        changes."""
+        if family not in self.states:
+            folder = Path(self.find(family).path).parent
+            self.states[family] = tuple(
+                (path.name, path.stat().st_size, path.stat().st_mtime_ns)
+                for path in sorted(folder.iterdir()) if path.is_file())
+        return self.states[family]
+
+    def characters(self, face, cache_dir=None):
+        """The set of characters the face has a glyph for (see `characters`)."""
+        if face not in self.maps:
+            self.maps[face] = characters(face, cache_dir)
+        return self.maps[face]
+
+
+def _find(family):
     try:
         found = subprocess.run(["fc-match", "-f", "%{family}|%{file}|%{index}", f"{family}:regular"],
                                capture_output=True, text=True, check=True).stdout
@@ -45,16 +77,6 @@ def find(family):
     return Face(family, path, int(index))
 
 
-@functools.lru_cache(maxsize=None)
-def files_state(family):
-    """The state of the folder that holds a family's files (names, sizes, times; the bold
-    faces are other files there): what is kept from its fonts goes stale when it changes."""
-    folder = Path(find(family).path).parent
-    return tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns)
-                 for path in sorted(folder.iterdir()) if path.is_file())
-
-
-@functools.lru_cache(maxsize=None)
 def characters(face, cache_dir=None):
     """The set of characters the face has a glyph for. Reading a CJK face's character map
     takes a tenth of a second; with `cache_dir` the code points are kept there, by the font
@@ -75,23 +97,29 @@ def characters(face, cache_dir=None):
     finally:
         font.close()
     if cached is not None:
-        cache.keep(cached, points.tobytes())
+        files.write_atomically(cached, points.tobytes())
     return frozenset(map(chr, points))
 
 
-def check_coverage(book, cache_dir=None):
+def roles(block):
+    """The font roles that set a block's text."""
+    return KINDS[block.kind].fonts or ROLES[block.lang]
+
+
+def check_coverage(book, cache_dir=None, installed=None):
     """Stage 2: raise ContentError at the first character a block's fonts do not have.
-    `cache_dir`: where the fonts' character maps are kept between builds."""
+    `cache_dir`: where the fonts' character maps are kept between builds; `installed`: the
+    session's font lookups."""
+    installed = installed or Installed()
     fonts = book.design["fonts"]
     for block in book.blocks():
-        roles = INSCRIPTION_ROLES if block.kind == "inscription" else ROLES[block.lang]
-        faces = [find(fonts[role]) for role in roles]
-        for text in _texts(block.fields):
+        faces = [installed.find(fonts[role]) for role in roles(block)]
+        for text in texts_of(block):
             for char in text:
                 if char in IGNORED:
                     continue
                 missing = [face.family for face in faces
-                           if char not in characters(face, cache_dir)]
+                           if char not in installed.characters(face, cache_dir)]
                 if missing:
                     raise ContentError(
                         block.file, block.line,
@@ -99,15 +127,3 @@ def check_coverage(book, cache_dir=None):
                         "replace it (or an image of it), or name a font that has it in "
                         "book.yaml's design.fonts")
     return book
-
-
-def _texts(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key not in ("image", "portrait", "size", "shape", "side"):
-                yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)

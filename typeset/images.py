@@ -24,6 +24,7 @@ from xml.parsers import expat
 from PIL import Image, ImageFile, UnidentifiedImageError
 from pypdf.generic import NameObject, NumberObject
 
+from . import files
 from .units import to_mm
 
 
@@ -167,7 +168,7 @@ def downsample(writer, book, placed_inches, cache_dir):
     by the original's hash, so a warm build writes the same bytes as a cold one."""
     dpi = book.production["screen_dpi"]
     page_limit = math.ceil(to_mm(book.design["trim_height"]) / 25.4 * dpi)
-    done = set()
+    done, used = set(), set()
     for page in writer.pages:
         for reference in page.get("/Resources", {}).get("/XObject", {}).values():
             image = reference.get_object()
@@ -181,20 +182,23 @@ def downsample(writer, book, placed_inches, cache_dir):
             if max(image["/Width"], image["/Height"]) <= limit:
                 continue
             small = _resized(image._data, key, limit, book.production["screen_quality"],
-                             Path(cache_dir), visible)
+                             Path(cache_dir), visible, used)
             with Image.open(io.BytesIO(small)) as resized:
                 width, height = resized.size
             image._data = small
             image[NameObject("/Width")] = NumberObject(width)
             image[NameObject("/Height")] = NumberObject(height)
+    files.forget_others(cache_dir, "*.jpg", used)  # this build's photos only
 
 
-def _resized(data, key, limit, quality, cache_dir, visible=(1, 1)):
+def _resized(data, key, limit, quality, cache_dir, visible=(1, 1), used=None):
     """The photo as a JPEG whose width is at most `limit` px (cached by the original's hash).
     What its slot crops away is never seen: it is flattened to one colour, which JPEG stores
     in almost nothing, keeping a margin of real pixels around the visible part."""
     wide, high = (round(fraction, 3) for fraction in visible)
     cached = cache_dir / f"{key}-{limit}-q{quality}-v{wide}x{high}.jpg"
+    if used is not None:
+        used.add(cached.name)
     if cached.is_file():
         return cached.read_bytes()
     with Image.open(io.BytesIO(data)) as original:
@@ -204,8 +208,7 @@ def _resized(data, key, limit, quality, cache_dir, visible=(1, 1)):
     _flatten_outside(photo, wide, high)
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=quality, optimize=True)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cached.write_bytes(buffer.getvalue())
+    files.write_atomically(cached, buffer.getvalue())
     return buffer.getvalue()
 
 

@@ -2,28 +2,15 @@
 
 Each finding names where it is (folio, content file:line) and what to do. With `strict`,
 errors stop the build before the PDFs are written, so the last good PDFs stay in place.
-`outputs()` checks the written PDFs (fonts, boxes, output intent) for `python -m typeset check`.
+`outputs()` runs each written output's checks (editions.py, checks.py).
 """
 
-from dataclasses import dataclass
-
-from PIL import Image
 import pikepdf
+from PIL import Image
 
-from . import images, press
-
-LEVELS = ("error", "warning", "info")
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: str      # error, warning or info
-    kind: str       # folio-plan, binding, missing-image, overflow … (README: the findings)
-    where: str      # folio and/or content file:line
-    message: str    # what is wrong — what to do
-
-    def __str__(self):
-        return f"{self.level}: {self.where}: {self.message}"
+from . import images, kinds, press
+from .editions import outputs as all_outputs
+from .model import Finding
 
 
 def preflight(book, rendered):
@@ -116,7 +103,7 @@ def lone_last_characters(rendered):
 def colour_modes(book):
     """Photos in a colour mode the press should hear about: CMYK JPEGs, 16-bit PNGs."""
     findings = []
-    for path in sorted(set(book.image_paths())):
+    for path in sorted(set(kinds.image_paths(book))):
         file = book.images.joinpath(*path.split("/")[1:])
         if not file.is_file() or file.suffix.lower() == ".svg":
             continue
@@ -132,7 +119,8 @@ def colour_modes(book):
 
 def unused_images(book):
     """Files under images/ that no content uses: a photo that was never placed."""
-    used = {book.images.joinpath(*path.split("/")[1:]).resolve() for path in book.image_paths()}
+    used = {book.images.joinpath(*path.split("/")[1:]).resolve()
+            for path in kinds.image_paths(book)}
     return [Finding("warning", "unused-image", f"images/{file.relative_to(book.images)}",
                     "no content uses this file — place it or remove it")
             for file in sorted(book.images.rglob("*"))
@@ -195,7 +183,7 @@ def folio_plan(book, manifest):
 def missing_images(book, rendered):
     where = {}
     for block in book.blocks():
-        for path in _paths(block.fields):
+        for path in kinds.images_of(block):
             where.setdefault(path, f"{block.file.name}:{block.line}")
     pages = {}
     for index, page in enumerate(rendered.pages):
@@ -208,85 +196,22 @@ def missing_images(book, rendered):
             for path in rendered.manifest.missing_images]
 
 
-def _paths(fields):
-    from .content import _images_of
-    return _images_of(fields)
-
-
 def layout_warnings(messages):
     return [Finding("error", "weasyprint", "layout", message) for message in messages]
 
 
 def outputs(book, paths):
-    """Checks of the written PDFs: only the named fonts, embedded and subset; boxes, output
-    intent, the screen edition's size, ISBN."""
-    named = {family.replace(" ", "-") for family in book.design["fonts"].values()}
+    """Each written output's checks (editions.py); the ISBN, once."""
+    checked = all_outputs()
     findings = []
-    for edition, path in paths.items():
+    for name, path in paths.items():
         with pikepdf.open(path) as pdf:
-            findings += _output_findings(book, edition, path, pdf, named)
+            for check in checked[name].checks:
+                findings += check(book, path, pdf)
     if book.isbn is None:
         findings.append(Finding("warning", "isbn", "book.yaml",
                                 "no ISBN yet — set it with make isbn ISBN=…"))
     return findings
-
-
-def _output_findings(book, edition, path, pdf, named):
-    """One written PDF's findings: fonts, and boxes and output intent for the press; the
-    screen edition's size."""
-    findings = []
-    for name, embedded, subset in _fonts(pdf):
-        family = name.split("+")[-1].removesuffix("-Bold")
-        if family not in named:
-            findings.append(Finding("error", "font", f"{path.name}",
-                                    f"{family} is used but book.yaml names "
-                                    f"{', '.join(sorted(named))} — some text fell back to "
-                                    "another font: find it and name a font that has it"))
-        if not embedded:
-            findings.append(Finding("error", "font", f"{path.name}",
-                                    f"font {name} is not embedded — it must be, for print"))
-        elif not subset:
-            findings.append(Finding("warning", "font", f"{path.name}",
-                                    f"font {name} is embedded whole, not subset"))
-    if edition in ("print", "cover"):
-        for index, page in enumerate(pdf.pages):
-            if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj:
-                findings.append(Finding("error", "boxes", f"{path.name} page {index + 1}",
-                                        "no TrimBox or BleedBox — the press needs both"))
-        if "/OutputIntents" not in pdf.Root:
-            findings.append(Finding("error", "output-intent", path.name,
-                                    "no output intent — set production.output_profile"))
-    if edition == "screen":
-        findings += screen_budget(book, path)
-    return findings
-
-
-def screen_budget(book, path):
-    """The screen edition is the web file: larger than its budget, it needs smaller photos."""
-    size, budget = path.stat().st_size / 1e6, book.production["screen_budget_mb"]
-    if size <= budget:
-        return []
-    production = book.production
-    return [Finding("warning", "screen-size", path.name,
-                    f"{size:.1f} MB, over the screen edition's budget of {budget:g} MB — lower "
-                    f"production.screen_dpi ({production['screen_dpi']}) or screen_quality "
-                    f"({production['screen_quality']}) in book.yaml, or raise screen_budget_mb")]
-
-
-def _fonts(pdf):
-    """(name, embedded, subset) of every font the PDF's pages use (pikepdf: reading the
-    written files with qpdf takes a tenth of pypdf's time)."""
-    seen = {}
-    for page in pdf.pages:
-        fonts = page.obj.get("/Resources", {}).get("/Font", {})
-        for font in fonts.values():
-            name = str(font.get("/BaseFont", "?"))
-            descendants = font.get("/DescendantFonts")
-            descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
-            descriptor = descriptor if descriptor is not None else {}
-            embedded = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
-            seen[name] = (name.lstrip("/"), embedded, name[1:8].endswith("+"))
-    return sorted(seen.values())
 
 
 def failures(findings, strict):

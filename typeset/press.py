@@ -48,6 +48,15 @@ def pad(writer, count, at):
             setattr(page, box, RectangleObject(frame))
 
 
+def trim_to_page(writer):
+    """The screen edition shows the trimmed page: no bleed around it."""
+    for page in writer.pages:
+        trim = page.trimbox
+        page.mediabox = trim
+        page.cropbox = trim
+        page.bleedbox = trim
+
+
 def registration_colour():
     """Separation /All: a stroke in this colour prints on every plate."""
     tint = DictionaryObject({

@@ -5,14 +5,13 @@ and what to do, counted by kind and level.
 """
 
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from .preflight import LEVELS
-from .render import environment
+from . import files
+from .html import environment
+from .model import LEVELS
 
 
 def summary(findings):
@@ -47,10 +46,6 @@ def write(findings, out_dir, book):
     paths = {}
     for name, text in (("preflight.json", json.dumps(data, ensure_ascii=False, indent=1)),
                        ("preflight.html", html)):
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out_dir / name)
         paths[name] = out_dir / name
+        files.write_atomically(paths[name], text)
     return paths

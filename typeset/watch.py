@@ -11,9 +11,10 @@ from pathlib import Path
 
 import watchfiles
 
+from . import STYLES, TEMPLATES
 from .build import build
 from .errors import BuildError, ContentError
-from .render import STYLES, TEMPLATES
+from .session import Session
 
 
 def summary(result, previous):
@@ -36,12 +37,13 @@ def watch(catalogue, out, pad=True, print_line=print, stop=None):
     catalogue = Path(catalogue).resolve()
     folders = [catalogue, catalogue.parent / "images", TEMPLATES, STYLES]
     previous = None
-    parts = {}  # the chapters as laid out: an edit lays out only the chapter it touches
+    session = Session(parts={})  # the chapters as laid out: an edit lays out only its chapter
 
     def once():
         nonlocal previous
         try:
-            result = build(catalogue, out, pad=pad, progress=lambda line: None, parts=parts)
+            result = build(catalogue, out, pad=pad, progress=lambda line: None,
+                           session=session)
         except (ContentError, BuildError) as error:
             print_line(f"{time.strftime('%H:%M:%S')} error: {error} — the last good PDFs are kept")
             return

@@ -26,7 +26,19 @@ class Sequence(list):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        """Refuse anchors (&name) and aliases (*name): an alias shares one mapping between
+        places, so an edit of one is an edit of all, and a value taken out of one is taken
+        out of all. Each place writes its block out."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            raise ContentError(self.name, event.start_mark.line + 1,
+                               f"YAML {'alias' if sign == '*' else 'anchor'} "
+                               f"`{sign}{event.anchor}`: anchors and aliases are not used in a "
+                               "catalogue", "write the block out in full at each place it is "
+                               f"used, without `&{event.anchor}` and `*{event.anchor}`")
+        return super().compose_node(parent, index)
 
 
 def _mapping(loader, node):
@@ -88,8 +100,6 @@ def load(path):
         mark = error.problem_mark or error.context_mark
         problem = (error.problem or error.context or "invalid YAML").strip()
         raise ContentError(path, mark.line + 1 if mark else 0, f"YAML error: {problem}",
-                           "write the values out: an alias (*name) cannot hold itself"
-                           if "recursive" in problem else
                            "write plain text, lists and mappings: no `!` tags")
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

@@ -6,7 +6,8 @@ Han characters, which has no spaces, stays ragged, and a mixed Han/Latin line pu
 into its one space. CSS Text 3 (`text-justify: inter-character`) and W3C clreq justify Chinese
 by spreading the slack between the characters.
 
-What: `install()` replaces two functions, and nothing else:
+What: the patch `justify` (engine/patches.py, which installs it) replaces two functions, and
+nothing else:
 
 - `weasyprint.layout.inline.justify_line` (called by `text_align` for each justified line that
   is not the last of its paragraph and does not end in a forced break): the slack (available
@@ -45,35 +46,11 @@ spacing on that line.
 
 import re
 
-import weasyprint
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout import inline
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-_ORIGINAL = {}
-
-
-def install():
-    """Patch WeasyPrint 70 (idempotent); call once before rendering."""
-    assert weasyprint.__version__ == "70.0", (
-        f"typeset.justify patches WeasyPrint 70.0 internals (layout.inline.justify_line, "
-        f"text.line_break.Layout.set_text); found WeasyPrint {weasyprint.__version__}: "
-        f"check those functions and update the patch")
-    if _ORIGINAL:
-        return
-    _ORIGINAL["justify_line"] = inline.justify_line
-    _ORIGINAL["set_text"] = line_break.Layout.set_text
-    inline.justify_line = justify_line
-    line_break.Layout.set_text = set_text
-
-
-def uninstall():
-    """Restore WeasyPrint's own functions (for before/after comparisons). Not between
-    `render()` and `write_pdf()`: the drawing re-applies the spacing through `set_text`."""
-    if _ORIGINAL:
-        inline.justify_line = _ORIGINAL.pop("justify_line")
-        line_break.Layout.set_text = _ORIGINAL.pop("set_text")
+ORIGINAL = {}  # WeasyPrint's own functions, kept by patches.install
 
 
 # Code points that do not start a grapheme cluster: combining marks (the common blocks),
@@ -115,7 +92,7 @@ def justify_line(context, line, extra_width):
     """Replacement of `weasyprint.layout.inline.justify_line`: spread `extra_width` between
     all the clusters of the line's text (see the module docstring)."""
     if line.style["direction"] == "rtl":
-        return _ORIGINAL["justify_line"](context, line, extra_width)
+        return ORIGINAL["justify_line"](context, line, extra_width)
     texts = list(_text_boxes(line))
     gaps = sum(clusters(box.text) for box in texts) - 1
     if gaps <= 0 or extra_width <= 0:
@@ -166,7 +143,7 @@ def set_text(self, text, justify=False):
     """Replacement of `weasyprint.text.line_break.Layout.set_text`: the original, plus, when
     justifying a layout made by `justify_line`, a letter-spacing attribute over the whole text
     (on top of the style's letter-spacing, and word-spacing on spaces)."""
-    _ORIGINAL["set_text"](self, text, justify)
+    ORIGINAL["set_text"](self, text, justify)
     spacing = getattr(self, "inter_character_spacing", 0)
     if not (justify and spacing and self.text):
         return

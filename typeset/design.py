@@ -1,0 +1,146 @@
+"""The book's tokens in book.yaml: `design` (trim, margins, type, colours, fonts — they become
+CSS custom properties, html.py) and `production` (binding, paper, marks, profile,
+resolutions). Checked here with file:line like the content."""
+
+import re
+from pathlib import Path
+
+from .errors import ContentError
+from .fields import (SETTING, Where, between, check_fields, choice, closest, describe, integer,
+                     number, optional, positive, required, role, text)
+from .units import to_mm
+from .yamlsource import Mapping
+
+
+@role(SETTING)
+def length(value, where):
+    value = text(value, where)
+    if not re.fullmatch(r"[0-9]*\.?[0-9]+(mm|cm|in|pt|px)", value):
+        where.fail(f"`{value}` is not a length", "write it with its unit, such as 3mm or 0.1mm")
+    return value
+
+
+@role(SETTING)
+def language_tag(value, where):
+    value = text(value, where)
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+        where.fail(f"`{value}` is not a language tag", "write one such as zh-Hant or zh-Hant-MO")
+    return value
+
+
+@role(SETTING)
+def icc_profile(value, where):
+    """The press's CMYK profile: its path may be anywhere (the system's colour folder), so it
+    must be an ICC profile: nothing else is embedded in the PDF as the output intent."""
+    value = text(value, where)
+    path = Path(value)
+    if path.suffix.lower() not in (".icc", ".icm"):
+        where.fail(f"`{value}` is not an ICC profile (.icc or .icm)",
+                   "name the press's CMYK profile, such as /usr/share/color/icc/…/FOGRA39.icc")
+    try:
+        with path.open("rb") as file:
+            header = file.read(40) if path.is_file() else None
+    except OSError:
+        header = None
+    if header is not None and header[36:40] != b"acsp":
+        where.fail(f"`{value}` is not an ICC profile (no ICC signature)",
+                   "name the press's CMYK profile file")
+    return value  # a missing profile is reported by html.tokens_css, with how to install it
+
+
+@role(SETTING)
+def colour(value, where):
+    """A CSS colour: #rgb/#rrggbb(aa), a colour word, or rgb()/hsl()/device-cmyk()."""
+    value = text(value, where)
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|[a-zA-Z]+|"
+                        r"(?:rgba?|hsla?|device-cmyk)\([0-9.,%\s/+-]+\)", value):
+        where.fail(f"`{value}` is not a colour", "write it as #9e1b22 or device-cmyk(0 1 1 0.3)")
+    return value
+
+
+@role(SETTING)
+def font_family(value, where):
+    value = text(value, where)
+    if re.search(r"[\"'\\;{}<>\n]", value):
+        where.fail(f"`{value}` is not a font family name", "write the name alone, such as "
+                   "Noto Serif CJK TC (fc-list shows the installed ones)")
+    return value
+
+
+def token_names(check):
+    """A mapping of plain names (colour names, font roles) to checked values."""
+    @role(SETTING)
+    def checked(value, where):
+        if not isinstance(value, dict) or not value:
+            where.fail(f"expected name: value pairs, got {describe(value)}",
+                       "write one `name: value` per line, indented under it")
+        result = {}
+        for name, item in value.items():
+            line = value.line_of(name) if isinstance(value, Mapping) else where.line
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", str(name)):
+                where.at(str(name), line).fail("is not a plain name",
+                                               "use lower-case ascii letters, digits, _ and -")
+            result[name] = check(item, where.at(name, line))
+        return result
+    return checked
+
+
+DESIGN = {
+    "trim_width": required(length), "trim_height": required(length), "bleed": required(length),
+    "margin_top": required(length), "margin_bottom": required(length),
+    "margin_inner": required(length), "body_size": required(length),
+    "body_leading": required(positive(number)), "measure": required(positive(integer)),
+    "colours": required(token_names(colour)), "fonts": required(token_names(font_family)),
+}
+# The font roles every book names (fonts.py: which role sets which text).
+FONT_ROLES = {"body", "heading", "body_simplified", "heading_simplified", "inscription"}
+
+# Production tokens: how the book is printed, bound and published.
+PRODUCTION = {
+    "binding": optional(choice("saddle-stitch", "perfect"), "saddle-stitch"),
+    "signature": optional(positive(integer), 16),  # pages per folded sheet (perfect binding)
+    "caliper": optional(length, "0.1mm"),         # paper thickness per leaf: the spine width
+    "marks_offset": optional(length, "3mm"),      # crop marks start this far from the trim
+    "marks_length": optional(length, "5mm"),
+    "output_profile": optional(icc_profile,
+                               "/usr/share/color/icc/ghostscript/default_cmyk.icc"),
+    "print_dpi": optional(positive(integer), 300),  # photos below this warn in preflight
+    "screen_dpi": optional(positive(integer), 150),  # photos are downsampled to this on screen
+    "screen_quality": optional(between(1, 95), 78),  # … and recompressed at this quality
+    "screen_budget_mb": optional(positive(number), 10),  # the web file's size budget
+}
+
+
+def design(value, path, line):
+    """Design tokens as given, checked for completeness; they become CSS custom properties."""
+    if not isinstance(value, Mapping):
+        raise ContentError(path, line, "design: expected token: value pairs",
+                           "see docs/design.md for the tokens")
+    for key in value:
+        if key not in DESIGN:
+            guess = closest(key, DESIGN)
+            raise ContentError(path, value.line_of(key), f"design: unknown token `{key}`",
+                               f"did you mean `{guess}`?" if guess else
+                               f"known tokens: {', '.join(sorted(DESIGN))}")
+    for key in sorted(set(DESIGN) - set(value)):
+        raise ContentError(path, value.line, f"design: missing token `{key}`", f"add `{key}: …`")
+    checked = check_fields(value, DESIGN, Where(path, value.line, "design"))
+    for font_role in sorted(FONT_ROLES - set(checked["fonts"])):
+        raise ContentError(path, value.line_of("fonts"), f"design.fonts: missing `{font_role}`",
+                           f"name the font family for {font_role}")
+    return checked
+
+
+def production(data, path, design_tokens):
+    """Production tokens, with their defaults; the crop marks start outside the bleed
+    (press.add_marks)."""
+    given = data.get("production") or Mapping()
+    checked = check_fields(given, PRODUCTION, Where(path, data.line_of("production"),
+                                                    "production"))
+    if to_mm(checked["marks_offset"]) < to_mm(design_tokens["bleed"]) - 0.001:
+        line = given.line_of("marks_offset") if isinstance(given, Mapping) and given else \
+            data.line_of("production")
+        raise ContentError(path, line, f"production.marks_offset: {checked['marks_offset']} "
+                           f"is inside the bleed ({design_tokens['bleed']})",
+                           f"make it at least the bleed: marks_offset: {design_tokens['bleed']}")
+    return checked

@@ -1,0 +1,102 @@
+"""The outputs of a build, one registry entry each (as WeasyPrint keeps its PDF variants).
+
+An edition is drawn from the laid-out book in its PDF variant, then finished: the common
+steps (postprocess.finish: binding pages, ISBN stamp, page labels, outline, metadata) and its
+own `finish`; its `extras` are outputs made from the finished edition (the cover spread, the
+imposed sheets); `checks` run on each written file (checks.py). A new edition is one entry
+here: render draws it, postprocess finishes and publishes it, preflight checks it, the CLI
+lists it.
+"""
+
+import io
+from dataclasses import dataclass, field
+
+from pypdf import PdfReader, PdfWriter
+
+from . import checks, documents, images, metadata, press
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An output made from a finished edition: `make(edition_pdf, book, manifest, session,
+    cache)` returns its bytes, or None when the book does not have it."""
+
+    name: str
+    variant: str
+    make: object
+    checks: tuple
+    about: str
+
+
+@dataclass(frozen=True)
+class Edition:
+    name: str
+    variant: str        # WeasyPrint's PDF variant the layout is drawn in
+    finish: object      # (writer, book, manifest, cache) → None: this edition's own steps
+    checks: tuple
+    about: str
+    extras: tuple = field(default_factory=tuple)
+
+
+def _for_press(writer, book, manifest, cache):
+    press.add_marks(writer, book.production)
+
+
+def _for_screen(writer, book, manifest, cache):
+    press.trim_to_page(writer)
+    images.downsample(writer, book, manifest.placed, cache / "screen-images")
+    if "/OutputIntents" in writer._root_object:
+        del writer._root_object["/OutputIntents"]
+
+
+def _cover(print_pdf, book, manifest, session, cache):
+    """The cover spread with the book's deterministic metadata."""
+    pages = manifest.page_count + manifest.padding
+    reader = PdfReader(io.BytesIO(documents.cover(book, pages, session, cache / "documents")))
+    writer = PdfWriter(clone_from=reader)
+    writer.pdf_header = reader.pdf_header
+    metadata.add_metadata(writer, book, "cover", "pdf/x-4")
+    return _bytes(writer)
+
+
+def _imposed(print_pdf, book, manifest, session, cache):
+    """Printer spreads, for saddle stitch: the page count in fours."""
+    pages = manifest.page_count + manifest.padding
+    if book.production["binding"] != "saddle-stitch" or pages % 4:
+        return None
+    imposed = press.impose(print_pdf)
+    metadata.add_metadata(imposed, book, "imposed", "pdf/x-4")
+    return _bytes(imposed)
+
+
+def _bytes(writer):
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PRESS_CHECKS = (checks.fonts, checks.press_boxes, checks.output_intent)
+
+EDITIONS = {
+    "print": Edition(
+        "print", "pdf/x-4", _for_press, PRESS_CHECKS,
+        "the press file: PDF/X-4 with a CMYK output intent; bleed, crop marks and "
+        "registration targets in a slug outside the bleed",
+        extras=(Extra("cover", "pdf/x-4", _cover, PRESS_CHECKS,
+                      "the cover spread on one sheet with bleed: back, spine, front"),
+                Extra("imposed", "pdf/x-4", _imposed, (checks.fonts,),
+                      "saddle stitch only: printer spreads two-up"))),
+    "screen": Edition(
+        "screen", "pdf/ua-1", _for_screen, (checks.fonts, checks.screen_budget),
+        "the web file: PDF/UA-1 (tagged), trimmed pages, photos at screen_dpi, linked "
+        "contents"),
+}
+
+
+def outputs():
+    """Every output by name, editions first then their extras: (name, variant, checks)."""
+    found = {name: edition for name, edition in EDITIONS.items()}
+    for edition in EDITIONS.values():
+        for extra in edition.extras:
+            found[extra.name] = extra
+    return found

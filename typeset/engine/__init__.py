@@ -1,0 +1,107 @@
+"""WeasyPrint behind one door: lay out HTML with the book's stylesheets, write a PDF, read
+the laid-out pages. The only part of typeset that touches WeasyPrint's and pydyf's
+internals; each change to them is a patch in `patches.PATCHES`, version-checked.
+
+    layout(state, source, stylesheets, allowed)  → (document, warnings)
+    write(document, variant)                     → PDF bytes (a whole document)
+    write_part(document, variant, keep, state)   → programs.PartPDF (a part, no font programs)
+    programs(parts, state, cache_dir, font_files) → one subset font program per face
+    facts.read(pages)                            → what the checks need of each page
+"""
+
+import gc
+import logging
+from dataclasses import dataclass, field
+
+from weasyprint import CSS, HTML
+from weasyprint import __version__ as version
+from weasyprint.text.ffi import harfbuzz_subset
+from weasyprint.text.fonts import FontConfiguration
+
+from .. import PROJECT
+from ..errors import BuildError
+from ..fetch import ContainedFetcher
+from . import facts, patches
+from .programs import PartPDF, part_pdf, programs
+
+__all__ = ["State", "layout", "write", "write_part", "programs", "facts", "patches",
+           "PartPDF", "version"]
+
+
+@dataclass
+class State:
+    """What WeasyPrint keeps between documents in one process (a build session holds it):
+    one FontConfiguration — each new one starts a new Pango font map, which loads the large
+    CJK faces and their glyph caches again (the book names only installed fonts, no
+    @font-face, so nothing differs between documents); the HarfBuzz faces the parts were
+    drawn with and the font programs subset from them (by name and glyph set: a rebuild
+    subsets only a face whose glyphs changed)."""
+
+    fonts: object = None
+    faces: dict = field(default_factory=dict)
+    programs: dict = field(default_factory=dict)
+
+    def font_configuration(self):
+        if self.fonts is None:
+            self.fonts = FontConfiguration()
+        return self.fonts
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def layout(state, source, stylesheets, roots, files=()):
+    """Lay out an HTML document; return it and WeasyPrint's warnings. `stylesheets`: CSS text
+    (the first: the design tokens, with the colour profile) then CSS files; WeasyPrint reads
+    only files under `roots` or named in `files` (fetch.ContainedFetcher)."""
+    patches.install()
+    fetcher = ContainedFetcher(roots, files=files)
+    fonts = state.font_configuration()
+    collect = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collect)
+    tokens, *sheets = stylesheets
+    try:
+        profiles = {}
+        css = [CSS(string=tokens, font_config=fonts, url_fetcher=fetcher,
+                   color_profiles=profiles)] + [
+            CSS(filename=path, font_config=fonts, url_fetcher=fetcher) for path in sheets]
+        # Layout makes millions of short-lived objects and no cycles worth collecting
+        # meanwhile: without the cyclic collector it runs a fifth faster.
+        gc.disable()
+        document = HTML(string=source, base_url=str(PROJECT) + "/", url_fetcher=fetcher).render(
+            stylesheets=css, font_config=fonts, color_profiles=profiles)
+    finally:
+        gc.enable()
+        logger.removeHandler(collect)
+    if fetcher.refused:
+        raise BuildError("refused to read: " + "; ".join(fetcher.refused))
+    return document, collect.messages
+
+
+def write(document, variant):
+    """The laid-out document as PDF bytes in one variant. WeasyPrint keeps the fonts a
+    write_pdf used for the next one, so the second edition's font subsets would also hold the
+    first's glyphs and its bytes would depend on the order: each write starts with none."""
+    patches.install()
+    document.fonts = {}
+    return document.write_pdf(pdf_variant=variant)
+
+
+def write_part(document, variant, keep, state):
+    """A laid-out part as PDF bytes in `variant`, its fonts' programs left out (the patch
+    `programs`): the edition joined from the parts (assemble.py) holds one subset per face,
+    made by `programs()` from the glyphs recorded here."""
+    patches.install()
+    if not harfbuzz_subset:
+        raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
+    document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
+    with patches.applied("programs"):
+        data = document.write_pdf(pdf_variant=variant)
+    return part_pdf(document, data, keep, state)

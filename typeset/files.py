@@ -1,0 +1,45 @@
+"""Writing files so that a reader never sees half of one: the one way this project writes
+its outputs and its caches.
+
+A file is written to a temporary file beside it (`.<name>.<random>.tmp`, flushed to disk)
+and renamed into place. An interrupted build's temporaries are removed by the next one
+(lock.remove_stale_temporaries). `publish` (postprocess) writes several temporaries first and
+renames them together; the caches keep only what the last build used (`forget_others`).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def temporary(folder, name, data):
+    """`data` in a new temporary file in `folder`, named after `name`, on disk; its path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+    return Path(path)
+
+
+def write_atomically(path, data):
+    """Write `data` (bytes, or text as UTF-8) to `path`, whole or not at all."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    os.replace(temporary(path.parent, path.name, data), path)
+
+
+def forget_others(folder, pattern, used):
+    """Remove the files of `folder` matching `pattern` whose names are not in `used`."""
+    folder = Path(folder)
+    if folder.is_dir():
+        for path in folder.glob(pattern):
+            if path.name not in used:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,165 @@
+"""Content → HTML and CSS: the one Jinja environment, the design tokens as CSS custom
+properties, and `page()`, the one place a template is filled.
+
+Templates come from the project's `templates/` and, first, from a `templates/` folder beside
+the book's catalogue if it has one; stylesheets from `styles/` and then the book's own
+`styles/` (its rules after the shared ones): a book changes tokens, or adds its own templates
+and rules, without editing the shared ones.
+"""
+
+from pathlib import Path
+
+import jinja2
+
+from . import STYLES, TEMPLATES, kinds, typography
+from .errors import BuildError
+from .units import to_mm
+
+
+def own_folder(book, name):
+    """The book's own `templates` or `styles` folder beside its catalogue, if it has one."""
+    folder = book.catalogue.parent / name
+    shared = {"templates": TEMPLATES, "styles": STYLES}[name]
+    return folder if folder.is_dir() and folder.resolve() != shared else None
+
+
+def template_folders(book=None):
+    own = own_folder(book, "templates") if book is not None else None
+    return [own, TEMPLATES] if own else [TEMPLATES]
+
+
+def environment(book=None):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_folders(book)),
+                             autoescape=jinja2.select_autoescape(disabled_extensions=("css.j2",),
+                                                                 default=True),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["rows"] = rows
+    env.filters["typeset"] = typography.runs
+    return env
+
+
+def page(book, template, images=None, **context):
+    """A template filled with the book, its labels, its photos' sources and `context`."""
+    return environment(book).get_template(template).render(
+        book=book, labels=book.labels, images=images if images is not None else {}, **context)
+
+
+def book_html(book, images, **context):
+    """The book as one HTML document — or one part of it (`part`: a chapter; `front_only`:
+    the front matter; `part_end`: end on a page of its own, see render)."""
+    return page(book, "book.html.j2", images, **context)
+
+
+def image_sources(book):
+    """Each image path in the content → its file URL, or None while the photo has not arrived."""
+    sources = {}
+    for path in kinds.image_paths(book):
+        file = book.images.joinpath(*Path(path).parts[1:])
+        sources[path] = file.resolve().as_uri() if file.is_file() else None
+    return sources
+
+
+# ---------------------------------------------------------------- stylesheets and tokens
+
+def stylesheets(book=None):
+    """The stylesheets in cascade order: page geometry, typography, one per component; then
+    the book's own."""
+    sheets = [STYLES / "page.css", STYLES / "typography.css",
+              *sorted((STYLES / "components").glob("*.css"))]
+    own = own_folder(book, "styles") if book is not None else None
+    if own:
+        sheets += sorted(own.glob("*.css")) + sorted(own.glob("components/*.css"))
+    return sheets
+
+
+def layout_inputs(book, tokens, sheets=None):
+    """What engine.layout needs besides the HTML: the stylesheets (the tokens first, then the
+    book's or `sheets`) and what WeasyPrint may read (the book's folders, the output profile)."""
+    return {"stylesheets": [tokens, *(sheets or stylesheets(book))],
+            "roots": readable_folders(book), "files": [book.production["output_profile"]]}
+
+
+def readable_folders(book):
+    """The folders WeasyPrint may read while laying out this book (fetch.ContainedFetcher)."""
+    own = [folder for name in ("templates", "styles") if (folder := own_folder(book, name))]
+    return [TEMPLATES, STYLES, book.catalogue, book.images, *own]
+
+
+def design_tokens(book):
+    """CSS custom properties from book.yaml's design tokens, plus the derived geometry."""
+    design = book.design
+    body_mm = to_mm(design["body_size"])
+    type_width = body_mm * int(design["measure"])
+    trim_width, trim_height = to_mm(design["trim_width"]), to_mm(design["trim_height"])
+    margin_outer = trim_width - to_mm(design["margin_inner"]) - type_width
+    if margin_outer < 5:
+        raise BuildError(f"design: measure {design['measure']} × body_size {design['body_size']} "
+                         f"leaves an outer margin of {margin_outer:.1f} mm — lower the measure")
+    tokens = {
+        "trim-width": design["trim_width"], "trim-height": design["trim_height"],
+        "bleed": design["bleed"], "margin-top": design["margin_top"],
+        "margin-bottom": design["margin_bottom"], "margin-inner": design["margin_inner"],
+        "margin-outer": f"{margin_outer:.3f}mm", "type-width": f"{type_width:.3f}mm",
+        "type-height": f"{trim_height - to_mm(design['margin_top']) - to_mm(design['margin_bottom']):.3f}mm",
+        "body-size": design["body_size"], "body-leading": str(design["body_leading"]),
+    }
+    tokens["book-title"] = css_string(book.title)  # the verso running head
+    tokens.update({f"colour-{name}": value for name, value in design["colours"].items()})
+    tokens.update({f"font-{name.replace('_', '-')}": f'"{family}"'
+                   for name, family in design["fonts"].items()})
+    return tokens
+
+
+def css_string(text):
+    """`text` as a quoted CSS string (backslash, quotes and line ends escaped)."""
+    escaped = "".join(f"\\{ord(c):x} " if c in '\\"\n\r\f' or ord(c) < 0x20 else c
+                      for c in text)
+    return f'"{escaped}"'
+
+
+def tokens_css(book, first_page_number, extra=None):
+    """The design tokens stylesheet; the first page's number puts folio 01 after the front."""
+    profile = Path(book.production["output_profile"])
+    if not profile.is_file():
+        raise BuildError(f"the output profile {profile} is missing — `make` installs it "
+                         "(Debian libgs-common), or set production.output_profile in book.yaml")
+    return environment().get_template("tokens.css.j2").render(
+        tokens={**design_tokens(book), **(extra or {})}, first_page_number=first_page_number,
+        output_profile=profile.resolve().as_uri())
+
+
+# ---------------------------------------------------------------- template helpers
+
+class Run:
+    """Blocks set together: one block, or a row of narrow blocks side by side."""
+
+    def __init__(self, row, blocks, width=0.0):
+        self.row, self.blocks, self.width = row, blocks, width
+
+
+ROW_WIDTHS = {"half": 1 / 2, "third": 1 / 3, "two-thirds": 2 / 3}
+
+
+def rows(blocks):
+    """Group consecutive narrow blocks (size half, third, two-thirds) into rows that fit the
+    measure."""
+    result = []
+    for block in blocks:
+        width = ROW_WIDTHS.get(block.fields.get("size"))
+        last = result[-1] if result else None
+        if width is None:
+            result.append(Run(False, [block]))
+        elif last and last.row and last.width + width <= 1.001:
+            last.blocks.append(block)
+            last.width += width
+        else:
+            result.append(Run(True, [block], width))
+    return result
+
+
+def kinds_without_template():
+    """Block kinds that lack their template or their stylesheet (should be none)."""
+    return [kind for kind in kinds.KINDS
+            if not (TEMPLATES / "blocks" / f"{kind}.html.j2").is_file()
+            or not (STYLES / "components" / f"{kind}.css").is_file()]

@@ -1,0 +1,87 @@
+"""What every finished PDF carries besides its pages: page labels equal to the printed folios,
+the outline (chapter → section), and document info and XMP that agree — title, subtitle,
+organisers, language, ISBN, dates — with a document ID derived from the pages' ink, not from
+the clock: two builds of the same content are the same bytes (SOURCE_DATE_EPOCH)."""
+
+import datetime
+import hashlib
+import os
+import time
+
+import jinja2
+from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
+
+from . import TEMPLATES
+
+
+def page_labels(manifest):
+    """The label ranges: (first page, style, prefix, start). Front matter is roman; folios
+    below ten get a leading zero, as printed ("01")."""
+    ranges = []
+    if manifest.front_pages:
+        ranges.append((0, "/r", None, 1))
+    first, count = manifest.front_pages, manifest.page_count + manifest.padding
+    if count > first:
+        ranges.append((first, "/D", "0", 1))
+    if count > first + 9:
+        ranges.append((first + 9, "/D", None, 10))
+    return ranges
+
+
+def add_page_labels(writer, manifest):
+    ranges = page_labels(manifest)
+    for i, (start_page, style, prefix, start) in enumerate(ranges):
+        end_page = ranges[i + 1][0] - 1 if i + 1 < len(ranges) else len(writer.pages) - 1
+        writer.set_page_label(start_page, end_page, style=style, prefix=prefix, start=start)
+
+
+def add_outline(writer, manifest):
+    """Bookmarks in two levels, in reading order, each opening its entry's first page."""
+    parent = None
+    for entry in manifest.entries:
+        if entry.level == 1:
+            parent = writer.add_outline_item(title=entry.title, page_number=entry.page)
+        else:
+            writer.add_outline_item(title=entry.title, page_number=entry.page, parent=parent)
+
+
+def build_date():
+    """The build's date: SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now."""
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+
+
+def add_metadata(writer, book, output, variant):
+    """Document info and XMP that agree, for the output `output` (print, screen, cover …)
+    written in `variant`; a document ID derived from the pages' ink (WeasyPrint's PDF/X and
+    PDF/UA variants stamp the current time into the file, so its bytes cannot be the key)."""
+    date = build_date()
+    title = f"{book.title}——{book.subtitle}" if book.subtitle else book.title
+    info = {
+        "/Title": title,
+        "/Subject": book.subtitle,
+        "/Author": "、".join(book.organisers),
+        "/Creator": "typeset (WeasyPrint, pypdf)",
+        "/Producer": "typeset (WeasyPrint, pypdf)",
+        "/CreationDate": date.strftime("D:%Y%m%d%H%M%SZ"),
+        "/ModDate": date.strftime("D:%Y%m%d%H%M%SZ"),
+    }
+    if book.isbn:
+        info["/ISBN"] = book.isbn.hyphenated
+    writer.add_metadata(info)
+    xmp = _xmp_template().render(book=book, title=title, date=date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                 variant=variant, producer=info["/Producer"])
+    writer.xmp_metadata = xmp.encode("utf-8")
+    writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
+    writer.page_mode = "/UseOutlines"
+    ink = hashlib.md5(output.encode() + (book.isbn.digits.encode() if book.isbn else b""))
+    for page in writer.pages:
+        contents = page.get_contents()
+        ink.update(contents.get_data() if contents is not None else b"")
+    identity = ink.digest()
+    writer._ID = ArrayObject([ByteStringObject(identity), ByteStringObject(identity)])
+
+
+def _xmp_template():
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    return env.get_template("xmp.xml.j2")

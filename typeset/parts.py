@@ -1,0 +1,61 @@
+"""Laid-out parts kept between builds in `build/.cache/parts` (render, in parallel): each
+under a key that holds everything its layout depends on — its HTML, its tokens (with its first
+folio), the photos it shows, the stylesheets, the installed font files, WeasyPrint's version
+and this package's code — so a part read from the cache is the part a new layout would make.
+"""
+
+import hashlib
+import pickle
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from . import files, html
+
+
+def layout_state(book, session):
+    """What every part's layout depends on besides its own HTML and tokens: the stylesheets,
+    the installed font files book.yaml names, WeasyPrint and this package's code."""
+    return "\0".join([files_digest(html.stylesheets(book)), session.code_state(),
+                      *map(repr, map(session.fonts.files_state,
+                                     sorted(set(book.design["fonts"].values()))))])
+
+
+def key(state, source, tokens, images):
+    """A part's key: the layout state, its HTML, its tokens and the photos it shows."""
+    return hashlib.sha256("\0".join([state, source, tokens, _photos_state(images, source)])
+                          .encode("utf-8")).hexdigest()
+
+
+def read(cache_dir, part_key):
+    if cache_dir is None:
+        return None
+    try:
+        return pickle.loads((Path(cache_dir) / f"{part_key}.part").read_bytes())
+    except Exception:  # none yet, or unreadable (an older format, a torn write): lay it out
+        return None
+
+
+def keep(cache_dir, part_key, part):
+    if cache_dir is not None:
+        files.write_atomically(Path(cache_dir) / f"{part_key}.part",
+                               pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def forget_others(cache_dir, keys):
+    """Keep the parts of this build only (the cache holds one book's worth)."""
+    if cache_dir is not None:
+        files.forget_others(cache_dir, "*.part", {f"{part_key}.part" for part_key in keys})
+
+
+def files_digest(paths):
+    """What the files hold, in a line: a key part for the caches of laid-out documents."""
+    return "".join(hashlib.sha256(path.read_bytes()).hexdigest() for path in paths)
+
+
+def _photos_state(images, source):
+    """Size and time of each photo file the part shows: a replaced photo lays it out again."""
+    state = []
+    for url in sorted({url for url in images.values() if url and url in source}):
+        stat = Path(unquote(urlsplit(url).path)).stat()
+        state.append(f"{url}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(state)
