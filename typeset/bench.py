@@ -94,14 +94,15 @@ import json, sys, time
 from pathlib import Path
 from typeset.bench import edit_caption
 from typeset.build import build
+from typeset.session import Session
 catalogue, out, runs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-parts = {}
-build(catalogue, out, pad=True, progress=lambda line: None, parts=parts)
+session = Session(parts={})
+build(catalogue, out, pad=True, progress=lambda line: None, session=session)
 seconds = []
 for _ in range(runs):
     edit_caption(catalogue)
     start = time.perf_counter()
-    build(catalogue, out, pad=True, progress=lambda line: None, parts=parts)
+    build(catalogue, out, pad=True, progress=lambda line: None, session=session)
     seconds.append(round(time.perf_counter() - start, 2))
 print(json.dumps(seconds))
 """
