@@ -1,14 +1,19 @@
 """The benchmark (`make bench`, not part of `make test`): writes build/bench.json.
 
-Scenarios, each run in a fresh process (so peak memory is its own):
+Two books, measured in the same minutes (their cold builds alternate): the catalogue with its
+placeholders, and the same with a photo at every slot (`photos`: 150 camera JPEGs of
+4000×3000 at quality 90 with EXIF, scans in grey, CMYK and YCCK, small video frames, an RGBA
+QR code; generated once into build/bench-photos and hard-linked into the copy). For each:
 - cold: the whole catalogue, all outputs, empty output folder (median of `--runs`);
 - warm: the same after editing one caption, into the folder of a previous build (whose
   cache holds the laid-out parts: one part is laid out again);
 - watch: rebuilds after a caption edit inside one long-running process, as `make watch` does;
-- large: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
-  kinds) with a folio plan, built once.
+- isbn: `make isbn` on the last build (a new ISBN stamped, no new layout);
+- sizes: every output and the whole output folder after a cold build and a rebuild.
+And `large`: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
+kinds) with a folio plan, built once (`--large 0` skips it).
 Each result has the wall time, the per-stage split from the build's progress lines, the peak
-memory and how many parts the cache holds (0: the book was laid out whole).
+memory of the whole process tree and how many parts the cache holds (0: laid out whole).
 """
 
 import argparse
@@ -32,17 +37,28 @@ STAGE = re.compile(r"^\[\d+/\d+\] (\w+)\s+([\d.]+) s$")
 
 
 def run_build(catalogue, out):
-    """One build in a child process: wall seconds, stage split, peak memory (MB).
+    """One build in a child process: wall seconds, stage split, peak memory (MB)."""
+    result, stdout = run(["build", "--pad", "--catalogue", str(catalogue), "--out", str(out)])
+    result["stages"] = {m[1]: float(m[2]) for m in map(STAGE.match, stdout.splitlines()) if m}
+    result["pages"] = int(re.search(r"print: .*\((\d+) pages", stdout)[1])
+    result["parts_laid_out_in_parallel"] = len(list((Path(out) / ".cache" / "parts")
+                                                    .glob("*.part")))
+    return result
 
-    The build forks a writer for the screen edition, which shares most of its memory with the
-    parent: `peak_mb` is the largest total proportional set size (PSS) of the build's processes,
-    sampled every 250 ms, so shared pages count once; `peak_rss_mb` is the largest single
-    process's resident set, as the kernel reports it."""
+
+def run(arguments, script=None):
+    """`python -m typeset …` (or a script) in a child process: wall seconds and peak memory.
+
+    The build forks writers and workers, which share most of their memory with the parent:
+    `peak_mb` is the largest total proportional set size (PSS) of the process tree, sampled
+    every 250 ms, so shared pages count once; `peak_rss_mb` the largest single process's
+    resident set, as the kernel reports it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "typeset", "build", "--pad", "--catalogue",
-                                str(catalogue), "--out", str(out)], cwd=PROJECT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-c", script, *arguments] if script else \
+        [sys.executable, "-m", "typeset", *arguments]
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     peak = [0]
     sampler = threading.Thread(target=_sample_pss, args=(process, peak), daemon=True)
     sampler.start()
@@ -50,14 +66,10 @@ def run_build(catalogue, out):
     seconds = time.perf_counter() - start
     sampler.join()
     if process.returncode:
-        raise SystemExit(f"build failed: {stderr.strip()}")
+        raise SystemExit(f"{' '.join(arguments[:1])} failed: {stderr.strip()}")
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    stages = {m[1]: float(m[2]) for m in map(STAGE.match, stdout.splitlines()) if m}
-    pages = int(re.search(r"print: .*\((\d+) pages", stdout)[1])
-    parts = len(list((Path(out) / ".cache" / "parts").glob("*.part")))
-    return {"seconds": round(seconds, 2), "stages": stages, "pages": pages,
-            "parts_laid_out_in_parallel": parts,
-            "peak_mb": round(peak[0] / 1024), "peak_rss_mb": round(max(rss, before) / 1024)}
+    return {"seconds": round(seconds, 2), "peak_mb": round(peak[0] / 1024),
+            "peak_rss_mb": round(max(rss, before) / 1024)}, stdout
 
 
 def _sample_pss(process, peak):
@@ -109,12 +121,20 @@ print(json.dumps(seconds))
 
 
 def watch_rebuilds(catalogue, out, runs):
-    """Seconds of each rebuild after a caption edit, in one long-running process."""
-    done = subprocess.run([sys.executable, "-c", WATCH, str(catalogue), str(out), str(runs)],
-                          cwd=PROJECT, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"watch rebuild failed: {done.stderr.strip()}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Seconds of each rebuild after a caption edit, in one long-running process, and the
+    peak memory of that process and its children."""
+    result, stdout = run([str(catalogue), str(out), str(runs)], script=WATCH)
+    return json.loads(stdout.strip().splitlines()[-1]), result["peak_mb"]
+
+
+def run_isbn(catalogue, out, number):
+    """`make isbn`: set an ISBN and re-stamp the last build's outputs."""
+    return run(["isbn", "--set", number, "--catalogue", str(catalogue), "--out", str(out)])[0]
+
+
+def folder_mb(folder):
+    return round(sum(path.stat().st_size for path in Path(folder).rglob("*")
+                     if path.is_file() and not path.is_symlink()) / 1e6, 1)
 
 
 def copy_book(root):
@@ -127,6 +147,61 @@ def edit_caption(catalogue):
     path = catalogue / "promotion.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("簽字儀式", "簽字儀式。", 1), encoding="utf-8")
+
+
+PHOTOS = PROJECT / "build" / "bench-photos"  # generated once, kept between runs (not tracked)
+
+
+def photo_pool(folder=PHOTOS):
+    """The benchmark's photos, made once (samples.py): 150 camera JPEGs of 4000×3000 at
+    quality 90 with EXIF (two held sideways, one progressive), greyscale letter scans, a CMYK
+    and a YCCK clipping, small video frames and an RGBA QR code."""
+    from . import samples
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {"camera": samples.camera_set(folder / "camera", count=150)}
+    odd = {"grey": lambda path, i: samples.grey_jpeg(path, seed=i),
+           "cmyk": lambda path, i: samples.cmyk_jpeg(path, seed=i),
+           "ycck": lambda path, i: samples.ycck_jpeg(path, seed=i),
+           "small": lambda path, i: samples.camera_jpeg(path, size=(1280, 720), seed=100 + i),
+           "rgba": lambda path, i: samples.rgba_png(path, seed=i)}
+    for kind, make in odd.items():
+        suffix = ".png" if kind == "rgba" else ".jpg"
+        made[kind] = []
+        for i in range(4):
+            path = folder / kind / f"{kind}-{i}{suffix}"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                make(path, i)
+            made[kind].append(path)
+    return made
+
+
+def fill_with_photos(catalogue, pool):
+    """Put a photo at every image path the catalogue names (hard links into the pool, so the
+    copy costs no disk): letters get scans, two clippings a CMYK and a YCCK scan, video stills
+    small frames, PNG slots the QR code, every other slot a camera photo."""
+    from . import content, kinds
+    book = content.load(catalogue)
+    cameras, odd = iter(pool["camera"]), {kind: iter(files) for kind, files in pool.items()}
+    clippings = 0
+    for block in book.blocks():
+        for path in kinds.images_of(block):
+            target = book.images.joinpath(*Path(path).parts[1:])
+            if target.exists() or path.endswith(".svg"):
+                continue
+            if path.endswith(".png"):
+                source = next(odd["rgba"])
+            elif block.kind == "letter":
+                source = next(odd["grey"])
+            elif block.kind == "clipping" and clippings < 2:
+                source = next(odd["cmyk" if clippings == 0 else "ycck"])
+                clippings += 1
+            elif block.kind == "video":
+                source = next(odd["small"], None) or next(cameras)  # frames from a broadcast
+            else:
+                source = next(cameras)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
 
 
 def large_book(root, copies):
@@ -159,33 +234,58 @@ def large_book(root, copies):
     return catalogue
 
 
+ISBNS = ("978-99965-1-234-6", "978-99965-1-235-3", "978-99965-1-236-0", "978-99965-1-237-7")
+
+
+def summary(runs):
+    return {"median_seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            **({"pages": runs[0]["pages"],
+                "stages": {stage: statistics.median(r["stages"][stage] for r in runs)
+                           for stage in runs[0]["stages"]}} if "stages" in runs[0] else {}),
+            "runs": [r["seconds"] for r in runs]}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m typeset.bench")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--copies", type=int, default=10, help="chapter copies in the large book")
+    parser.add_argument("--large", type=int, default=1, help="0: skip the large book")
     parser.add_argument("--out", type=Path, default=PROJECT / "build" / "bench.json")
     args = parser.parse_args(argv)
     results = {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    pool = photo_pool()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        catalogue = copy_book(scratch / "book")
-        cold = [run_build(catalogue, scratch / f"cold-{i}") for i in range(args.runs)]
-        warm = []
-        for i in range(args.runs):
-            edit_caption(catalogue)
-            warm.append(run_build(catalogue, scratch / "cold-0"))
-        watch = watch_rebuilds(catalogue, scratch / "watch", args.runs)
-        large = run_build(large_book(scratch / "large", args.copies), scratch / "large-out")
-    for name, runs in (("cold", cold), ("warm", warm)):
-        results[name] = {"median_seconds": statistics.median(r["seconds"] for r in runs),
-                         "peak_mb": max(r["peak_mb"] for r in runs),
-                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-                         "pages": runs[0]["pages"],
-                         "stages": {stage: statistics.median(r["stages"][stage] for r in runs)
-                                    for stage in runs[0]["stages"]},
-                         "runs": [r["seconds"] for r in runs]}
-    results["watch"] = {"median_seconds": statistics.median(watch), "runs": watch}
-    results["large"] = large
+        books = {"placeholders": copy_book(scratch / "placeholders")}
+        books["photos"] = copy_book(scratch / "photos")
+        fill_with_photos(books["photos"], pool)
+        cold = {name: [] for name in books}
+        for i in range(args.runs):  # alternated: both books measured in the same minutes
+            for name, catalogue in books.items():
+                cold[name].append(run_build(catalogue, scratch / name / f"cold-{i}"))
+        for name, catalogue in books.items():
+            out = scratch / name / "cold-0"
+            sizes = {"after_cold_mb": folder_mb(out)}
+            warm = []
+            for i in range(args.runs):
+                edit_caption(catalogue)
+                warm.append(run_build(catalogue, out))
+            isbn = [run_isbn(catalogue, out, ISBNS[(i + 1) % len(ISBNS)])
+                    for i in range(args.runs)]
+            sizes.update({path.name.rsplit("-", 1)[-1].removesuffix(".pdf") + "_mb":
+                          round(path.stat().st_size / 1e6, 1) for path in out.glob("*.pdf")})
+            sizes["build_after_rebuild_mb"] = folder_mb(out)
+            sizes["photos_mb"] = folder_mb(catalogue.parent / "images")
+            watch, watch_peak = watch_rebuilds(catalogue, scratch / name / "watch", args.runs)
+            results[name] = {"cold": summary(cold[name]), "warm": summary(warm),
+                             "watch": {"median_seconds": statistics.median(watch),
+                                       "peak_mb": watch_peak, "runs": watch},
+                             "isbn": summary(isbn), "sizes": sizes}
+        if args.large:
+            results["large"] = run_build(large_book(scratch / "large", args.copies),
+                                         scratch / "large-out")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(json.dumps(results, indent=1))
