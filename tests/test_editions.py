@@ -163,11 +163,15 @@ def test_qpdf_check_passes_on_every_output(catalogue_build):
 def test_what_a_slot_crops_away_is_flattened_on_screen(tmp_path):
     """A 3:2 photo in a tall slot shows about half its width: the screen copy keeps real pixels
     there (and a margin) and one flat colour outside, which costs JPEG almost nothing."""
-    from typeset import images
-    buffer = __import__("io").BytesIO()
-    Image.effect_noise((2400, 1600), 60).convert("RGB").save(buffer, "JPEG", quality=92)
-    whole = images._resized(buffer.getvalue(), "whole", 1200, 78, tmp_path)
-    cropped = images._resized(buffer.getvalue(), "half", 1200, 78, tmp_path, (0.5, 1.0))
+    from typeset import screen
+    photo = tmp_path / "photo.jpg"
+    Image.effect_noise((2400, 1600), 60).convert("RGB").save(photo, "JPEG", quality=92)
+
+    def copy(window):
+        job = screen.Job(str(photo), "x", (1200, 800), window, 78, "unused")
+        return screen.make(job)[2]
+
+    whole, cropped = copy((0, 0, 1, 1)), copy((0.25, 0, 0.75, 1))
     assert len(cropped) < 0.65 * len(whole)
     with Image.open(__import__("io").BytesIO(cropped)) as image:
         grey = image.convert("L")
@@ -177,7 +181,7 @@ def test_what_a_slot_crops_away_is_flattened_on_screen(tmp_path):
             low, high = grey.crop((left, 0, right, height)).getextrema()
             return high - low
 
-        margin = images.CROP_MARGIN
+        margin = screen.CROP_MARGIN
         assert spread(0, width // 4 - margin - 8) < 12  # outside: flat (JPEG noise only)
         assert spread(width - width // 4 + margin + 8, width) < 12
         assert spread(width // 4 + 4, width * 3 // 4 - 4) > 60  # the visible half: the photo

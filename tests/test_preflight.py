@@ -26,8 +26,9 @@ def test_a_72_dpi_photo_is_a_warning_with_its_dpi(small_book):
     Image.new("RGB", (460, 307), (30, 60, 90)).save(small_book.images / "one" / "photo.jpg",
                                                     dpi=(72, 72))
     [finding] = kinds(small_book.build().findings, "low-resolution")
-    dpi = int(re.search(r"photo.jpg is (\d+) dpi", finding.message)[1])
-    assert finding.where == "folio 01" and 65 <= dpi <= 80 and "below 300 dpi" in finding.message
+    dpi = int(re.search(r"images/one/photo.jpg is (\d+) dpi", finding.message)[1])
+    assert finding.where == "folio 01 (one.yaml:6)"  # the page and the content line
+    assert 65 <= dpi <= 80 and "below 300 dpi" in finding.message
 
 
 def test_text_too_long_for_its_box_overflows_the_page_area(small_book):
@@ -60,7 +61,7 @@ def test_cmyk_and_unused_images(small_book):
     Image.new("CMYK", (2400, 1600), (0, 50, 100, 0)).save(small_book.images / "one" / "photo.jpg")
     Image.new("RGB", (10, 10)).save(small_book.images / "one" / "forgotten.png")
     findings = small_book.build().findings
-    assert [f.where for f in kinds(findings, "colour-mode")] == ["images/one/photo.jpg"]
+    assert [f.where for f in kinds(findings, "colour-mode")] == ["images/one/photo.jpg (one.yaml:6)"]
     assert [f.where for f in kinds(findings, "unused-image")] == ["images/one/forgotten.png"]
 
 

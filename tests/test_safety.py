@@ -287,15 +287,16 @@ def interrupt():
     os.kill(os.getpid(), signal.SIGINT)
 
 if hook == "write":  # while the second edition's temporary file is being written
-    fsync, seen = os.fsync, []
-    def hooked_fsync(fd):
-        fsync(fd)
-        name = Path(os.readlink(f"/proc/self/fd/{fd}"))
-        if name.parent == out and name.name.endswith(".tmp"):
+    import tempfile
+    mkstemp, seen = tempfile.mkstemp, []
+    def hooked_mkstemp(*args, **kwargs):
+        handle, name = mkstemp(*args, **kwargs)
+        if Path(name).parent == out and name.endswith(".tmp"):
             seen.append(name)
             if len(seen) == 2:
                 interrupt()
-    os.fsync = hooked_fsync
+        return handle, name
+    tempfile.mkstemp = hooked_mkstemp
 elif hook == "rename":  # after the first edition was renamed into place
     replace = os.replace
     def hooked_replace(source, target):

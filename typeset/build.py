@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import content, fonts, lock, postprocess, preflight, render, report
+from . import content, fonts, images, lock, postprocess, preflight, render, report
 from .errors import BuildError
 from .session import Session
 
@@ -37,7 +37,10 @@ def build(catalogue, out, strict=False, pad=False, progress=print, session=None)
         start = time.perf_counter()
         cache = Path(out) / ".cache"
         with stage(1, progress):
+            if not session.photos:
+                session.photos.update(images.load_checks(cache / "photos.json"))
             book = content.load(catalogue, session.photos)
+            images.save_checks(cache / "photos.json", session.photos, book.images)
         with stage(2, progress):
             book = fonts.check_coverage(book, cache / "fonts", session.fonts)
         with stage(3, progress):

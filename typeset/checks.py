@@ -47,9 +47,10 @@ def screen_budget(book, path, pdf=None):
         return []
     production = book.production
     return [Finding("warning", "screen-size", path.name,
-                    f"{size:.1f} MB, over the screen edition's budget of {budget:g} MB — lower "
-                    f"production.screen_dpi ({production['screen_dpi']}) or screen_quality "
-                    f"({production['screen_quality']}) in book.yaml, or raise screen_budget_mb")]
+                    f"{size:.1f} MB, over the screen edition's budget of {budget:g} MB with its "
+                    "photos at the lowest quality the budget may ask for — lower "
+                    f"production.screen_dpi ({production['screen_dpi']}) in book.yaml, or raise "
+                    "screen_budget_mb")]
 
 
 def _fonts(pdf):

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from pypdf import PdfReader
+import pikepdf
 
-from . import PROJECT, content, isbn, postprocess, proofs, report, watch
+from . import PROJECT, content, images, isbn, postprocess, proofs, report, watch
 from .build import build
 from .editions import outputs
 from .errors import BuildError, ContentError
@@ -71,7 +71,8 @@ def main(argv=None):
     print(report.table(result.findings))
     print(f"report: {shown_path(args.out / 'preflight.html')} and preflight.json")
     for edition, path in result.paths.items():
-        pages = len(PdfReader(path).pages)
+        with pikepdf.open(path) as pdf:  # reads what it needs, not a press file's photos
+            pages = len(pdf.pages)
         print(f"{edition:>8}: {shown_path(path)} ({pages} page{'s' if pages > 1 else ''}, "
               f"{path.stat().st_size / 1e6:.1f} MB)")
     counts = {level: sum(f.level == level for f in result.findings) for level in LEVELS}
@@ -93,8 +94,10 @@ def set_isbn(catalogue, out, number):
     text, found = re.subn(r"(?m)^isbn:.*$", line, text)
     if not found:
         text = text.rstrip("\n") + f"\n{line}\n"
-    book = content.load(catalogue)
-    paths = postprocess.restamp(content.replace_isbn(book, new), out, Session())
+    session = Session()
+    session.photos.update(images.load_checks(out / ".cache" / "photos.json"))
+    book = content.load(catalogue, session.photos)
+    paths = postprocess.restamp(content.replace_isbn(book, new), out, session)
     book_yaml.write_text(text, encoding="utf-8")
     for edition, path in paths.items():
         print(f"{edition:>8}: {shown_path(path)} stamped with ISBN {new.hyphenated}")
@@ -108,12 +111,13 @@ def make_proofs(catalogue, out, changed):
     pdf = out / f"{book.slug}-print.pdf"
     if not pdf.is_file():
         raise BuildError(f"{pdf} not found: build the book first (make)")
-    previous = out / ".cache" / "previous" / pdf.name
+    previous = out / ".cache" / "previous" / pdf.name  # both with their photos left out
+    current = out / ".cache" / "finished" / pdf.name
     if changed and not previous.is_file():
         raise BuildError("no previous build to compare with: build twice, then ask for --changed")
     start = time.perf_counter()
     result = proofs.proofs(pdf, out / "proofs", out / ".cache" / f"{book.slug}-manifest.json",
-                           previous if changed else None)
+                           previous if changed else None, current=current)
     print(f"contact sheet: {shown_path(result.contact_sheet)}")
     print(f"{len(result.spreads)} spread{'s' if len(result.spreads) != 1 else ''} in "
           f"{shown_path(out / 'proofs')}" + (f", pages changed: {sorted(result.changed)}" if changed else ""))

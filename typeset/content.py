@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from . import TEMPLATES, design, yamlsource
+from . import images as images_module
 from .errors import ContentError
 from .fields import (LOADING, Loading, Where, check_fields, closest, describe, integer,
                      isbn_number, line_of, lines, optional, required, text)
@@ -59,7 +60,9 @@ def load(catalogue, photos=None):
                 design=tokens, production=design.production(data, book_path, tokens),
                 labels=_labels(catalogue), queries=_queries(catalogue))
     plans = _chapter_plan(data["chapters"], book_path)
-    loading = LOADING.set(Loading(images, {} if photos is None else photos))
+    photos = {} if photos is None else photos
+    images_module.check_folder(images, photos)  # every file read once, several at a time
+    loading = LOADING.set(Loading(images, photos))
     try:
         _chapters(book, plans, catalogue, book_path)
     finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pypdf import PdfReader, PdfWriter
 
-from . import checks, documents, images, metadata, press
+from . import checks, documents, metadata, press, screen
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,21 @@ class Extra:
 class Edition:
     name: str
     variant: str        # WeasyPrint's PDF variant the layout is drawn in
-    finish: object      # (writer, book, manifest, cache) → None: this edition's own steps
+    finish: object      # (writer, book, manifest, cache, laid-out size) → its own steps
     checks: tuple
     about: str
     extras: tuple = field(default_factory=tuple)
 
 
-def _for_press(writer, book, manifest, cache):
+def _for_press(writer, book, manifest, cache, laid_out_size):
     press.add_marks(writer, book.production)
 
 
-def _for_screen(writer, book, manifest, cache):
+def _for_screen(writer, book, manifest, cache, laid_out_size):
     press.trim_to_page(writer)
-    images.downsample(writer, book, manifest.placed, cache / "screen-images")
+    # The laid-out edition (photos left out, structure tree in) is what the file holds
+    # besides its photos.
+    screen.downsample(writer, book, manifest.placed, cache / "screen-images", laid_out_size)
     if "/OutputIntents" in writer._root_object:
         del writer._root_object["/OutputIntents"]
 

@@ -170,8 +170,8 @@ def date(value, where):
 @dataclass
 class Loading:
     """What the image checker needs while a book loads: its images folder and the photo checks
-    the build session remembers (by path, size and time: `watch` does not decode every photo
-    again after each edit)."""
+    the build session remembers (by file, size and time → the SHA-256 of its bytes, or why it
+    cannot be used): a photo is not read again after an edit, nor by the next build."""
 
     images: Path
     photos: dict
@@ -191,7 +191,9 @@ def image(value, where):
         where.fail(f"`{value}` is not under images/",
                    "give a path under images/, such as images/preface/opening.jpg")
     if path.suffix.lower() not in {".jpg", ".jpeg", ".png", ".svg"}:
-        where.fail(f"`{value}` is not a JPEG, PNG or SVG file name", "use .jpg, .png or .svg")
+        where.fail(f"`{value}` is not a JPEG, PNG or SVG file name",
+                   "use .jpg, .png or .svg (a TIFF scan: save it as PNG, which keeps every "
+                   "pixel, or as JPEG at quality 90 or more)")
     loading = LOADING.get()
     if loading is not None:
         _check_arrived(value, loading, where)
@@ -211,15 +213,14 @@ def _check_arrived(value, loading, where):
     if not file.is_file():
         where.fail(f"{value} is not a regular file", "put the photo itself at this path")
     stat = file.stat()
-    key = (file, stat.st_size, stat.st_mtime_ns)
+    key = (file.resolve(), stat.st_size, stat.st_mtime_ns)
     if key not in loading.photos:
         try:
-            images_module.check(file)
-            loading.photos[key] = None
+            loading.photos[key] = images_module.check(file)  # the SHA-256 of its bytes
         except images_module.Unusable as problem:
             loading.photos[key] = problem
     problem = loading.photos[key]
-    if problem is not None:
+    if isinstance(problem, images_module.Unusable):
         where.fail(f"{value} {problem.message}", problem.hint)
 
 
@@ -235,6 +236,24 @@ def choice(*options):
         return value
     check.options = options
     return check
+
+
+FOCUS = {"top": "50% 0%", "bottom": "50% 100%", "left": "0% 50%", "right": "100% 50%",
+         "centre": "50% 50%", "center": "50% 50%", "top-left": "0% 0%", "top-right": "100% 0%",
+         "bottom-left": "0% 100%", "bottom-right": "100% 100%"}
+
+
+@role(SETTING)
+def focus(value, where):
+    """Which part of a cropped photo the slot keeps: a side (top, bottom, left, right,
+    top-left …, centre) or `x% y%` (0% 0% the top left) — CSS object-position."""
+    if isinstance(value, str) and value.strip().lower() in FOCUS:
+        return FOCUS[value.strip().lower()]
+    found = re.fullmatch(r"\s*(\d{1,3}(?:\.\d+)?)%\s+(\d{1,3}(?:\.\d+)?)%\s*", str(value))
+    if not found or float(found[1]) > 100 or float(found[2]) > 100:
+        where.fail(f"`{value}` is not a focus",
+                   "write top, bottom, left, right, centre, or a point such as 40% 20%")
+    return f"{float(found[1]):g}% {float(found[2]):g}%"
 
 
 @role(NUMBER)

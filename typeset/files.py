@@ -1,8 +1,11 @@
 """Writing files so that a reader never sees half of one: the one way this project writes
 its outputs and its caches.
 
-A file is written to a temporary file beside it (`.<name>.<random>.tmp`, flushed to disk)
-and renamed into place. An interrupted build's temporaries are removed by the next one
+A file is written to a temporary file beside it (`.<name>.<random>.tmp`) and renamed into
+place: a reader sees the old file or the new one, never half of one. It is not forced to disk
+(fsync): an output can be built again, ext4 writes a file replaced by a rename before the
+rename, and forcing a press file's half gigabyte to disk (then deleting it on disk at the next
+build) cost a second a build. An interrupted build's temporaries are removed by the next one
 (lock.remove_stale_temporaries). `publish` (postprocess) writes several temporaries first and
 renames them together; the caches keep only what the last build used (`forget_others`).
 """
@@ -16,14 +19,17 @@ os.umask(_UMASK)
 
 
 def temporary(folder, name, data):
-    """`data` in a new temporary file in `folder`, named after `name`, on disk; its path."""
+    """`data` in a new temporary file in `folder`, named after `name`; its path.
+    `data`: bytes, or a function that writes into the open binary file (a large output written
+    piece by piece)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     handle, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     with os.fdopen(handle, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
+        if callable(data):
+            data(file)
+        else:
+            file.write(data)
     os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
     return Path(path)
 

@@ -7,6 +7,7 @@ the book's catalogue if it has one; stylesheets from `styles/` and then the book
 and rules, without editing the shared ones.
 """
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -29,7 +30,14 @@ def template_folders(book=None):
 
 
 def environment(book=None):
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_folders(book)),
+    """The Jinja environment of a book's template folders: one per process, so each template
+    is compiled once (Jinja checks the files' times and compiles an edited one again)."""
+    return _environment(tuple(template_folders(book)))
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(folders):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folders),
                              autoescape=jinja2.select_autoescape(disabled_extensions=("css.j2",),
                                                                  default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,

@@ -1,8 +1,9 @@
-"""Photos: whether a file can be used at all, their effective resolution where they are
-placed, and screen-sized copies.
+"""Photos: whether a file can be used at all (screen.py makes their screen-sized copies,
+embed.py puts their bytes into the press files).
 
 A file under images/ that the content names is checked when the content loads (`check`,
-called by `content.image`), before anything is laid out: a file that Pillow cannot open, a
+called by `fields.image`, once per file, size and time: the checks are kept in
+build/.cache/photos.json), before anything is laid out: a file that Pillow cannot open, a
 damaged or truncated one, one that is not the type its extension says, one larger than
 Pillow's decompression-bomb limit, and an SVG that is not well-formed or refers to anything
 outside itself (another file, a network URL, an XML entity) each stop the build with a
@@ -14,18 +15,17 @@ warning (preflight's `missing-image`).
 
 import hashlib
 import io
-import math
+import json
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
 from PIL import Image, ImageFile, UnidentifiedImageError
-from pypdf.generic import NameObject, NumberObject
 
-from . import files
-from .units import to_mm
+from . import files, forks
 
 
 # What each file name extension promises (MPO: the JPEG variant many cameras write).
@@ -40,32 +40,36 @@ class Unusable(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self):  # sent whole from a forked process (forks.run)
+        return type(self), (self.message, self.hint)
+
 
 def check(file):
     """Raise Unusable unless `file` is a whole image of the type its name says (JPEG, PNG) or
-    a self-contained SVG. Quick: a JPEG is decoded at an eighth of its size (a truncated one
-    still fails), a PNG's chunks are read and their checksums verified."""
+    a self-contained SVG; return the SHA-256 of its bytes (the key of its screen copies).
+    Quick, no decoding: a JPEG's headers are read and its data must reach its end marker, a
+    PNG's chunks are read and their checksums verified."""
     file = Path(file)
+    data = file.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if file.suffix.lower() == ".svg":
-        return check_svg(file.read_bytes())
+        check_svg(data)
+        return digest
     expected = FORMATS[file.suffix.lower()]
-    # WeasyPrint lets Pillow load truncated files (it sets this on import): not here.
-    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
-        with warnings.catch_warnings():
+        with strict_decoding(), warnings.catch_warnings():
             # Past Pillow's limit it only warns; past twice the limit it refuses. Both stop here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(file) as image:
+            with Image.open(io.BytesIO(data)) as image:
                 if image.format not in expected:
                     raise Unusable(f"is a {image.format} file, not a {expected[0]} as its name "
                                    "says", f"save it as {expected[0]}, or give it the extension "
                                    f".{image.format.lower()} (here and in the content)")
                 if image.format == "PNG":
                     image.verify()
-                else:
-                    image.draft(image.mode, (max(1, image.width // 8),
-                                             max(1, image.height // 8)))
-                    image.load()
+                elif not _jpeg_complete(data):
+                    raise Unusable("is truncated (its image data stops before the end)",
+                                   "replace it with the original photo")
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         size = re.search(r"\((\d+) pixels\)", str(error))
         raise Unusable(f"has {size[1] if size else 'too many'} pixels, more than Pillow's limit "
@@ -78,8 +82,94 @@ def check(file):
         raise
     except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, ValueError …
         raise Unusable(f"is damaged or truncated ({error})", "replace it with the original photo")
+    return digest
+
+
+@contextmanager
+def strict_decoding():
+    """Pillow refuses a damaged file for the `with` body: WeasyPrint lets it load truncated
+    files (it sets LOAD_TRUNCATED_IMAGES on import), which would print grey where data is
+    missing."""
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        yield
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def check_folder(folder, checks):
+    """Check every photo file under `folder` that `checks` (by file, size and time) does not
+    hold yet, in as many processes as there are cores: the content stage then finds each
+    check made."""
+    if not folder.is_dir():
+        return
+    todo = []
+    for file in sorted(folder.rglob("*")):
+        if file.suffix.lower() in (*FORMATS, ".svg") and file.is_file() and not file.is_symlink():
+            stat = file.stat()
+            key = (file.resolve(), stat.st_size, stat.st_mtime_ns)
+            if key not in checks:
+                todo.append((key, file))
+
+    def checked(group):
+        def task():
+            found = {}
+            for key, file in group:
+                try:
+                    found[key] = check(file)
+                except Unusable as problem:
+                    found[key] = problem
+            return found
+        return task
+
+    jobs = min(forks.jobs(), max(1, len(todo) // 8))
+    for found in forks.run({f"photo checks {start}": checked(todo[start::jobs])
+                            for start in range(jobs)}).values():
+        checks.update(found)
+
+
+def _jpeg_complete(data):
+    """Whether a JPEG's image data runs to its end marker: the segments are walked to the
+    first scan, then the end-of-image marker is looked for after it (inside the scans a 0xFF
+    byte is always followed by 0x00 or a restart marker, never by 0xD9). Damage inside the
+    scans is found when the photo is decoded for the screen (screen.py)."""
+    position = 2
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xDA:  # start of scan
+            return data.find(b"\xff\xd9", position) > 0
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        position += 2 + int.from_bytes(data[position + 2:position + 4], "big")
+    return False
+
+
+def load_checks(path):
+    """The photo checks a build kept (by file, size and time): a photo already checked is not
+    read again in the next build (fields.image)."""
+    try:
+        kept = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    checks = {}
+    for key, value in kept.items():
+        name, size, time = key.rsplit("|", 2)
+        checks[(Path(name), int(size), int(time))] = (
+            Unusable(value["problem"], value["hint"]) if "problem" in value else value["sha256"])
+    return checks
+
+
+def save_checks(path, checks, images):
+    """Keep the checks of the files under `images` that still exist as they were checked."""
+    kept = {}
+    for (name, size, time), value in checks.items():
+        if name.is_relative_to(images) and name.is_file() and (
+                name.stat().st_size, name.stat().st_mtime_ns) == (size, time):
+            kept[f"{name}|{size}|{time}"] = (
+                {"problem": value.message, "hint": value.hint}
+                if isinstance(value, Unusable) else {"sha256": value})
+    files.write_atomically(path, json.dumps(kept, ensure_ascii=False, sort_keys=True))
 
 
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
@@ -128,104 +218,3 @@ def check_svg(data):
                 raise Unusable(f"refers to `{reference}`: an SVG must be self-contained",
                                "embed what it shows in the SVG (a data: URL) or remove the "
                                "reference")
-
-
-def placed(pages):
-    """(page index, image file, pixels, placed width in inches, visible part) for every raster
-    photo of the laid-out pages (pages.Page records); the visible part is the fraction of its
-    width and height the slot shows (object-fit: cover crops a photo whose shape differs from
-    the slot's, centred)."""
-    for index, page in enumerate(pages):
-        for path, pixels, inches, wide, high in page.photos:
-            yield index, Path(path), tuple(pixels), inches, (wide, high)
-
-
-def effective_dpi(pixels, inches):
-    return pixels[0] / inches if inches else math.inf
-
-
-def placed_sizes(pages):
-    """[widest placed width (inches), visible width and height fractions] of each photo file,
-    over all its placements, by the hash of its bytes — the key under which the screen edition
-    finds the photo again in the PDF (JPEGs are embedded as they came)."""
-    sizes, keys = {}, {}
-    for _, path, _, inches, (wide, high) in placed(pages):
-        if path not in keys:  # a photo placed twice is read and hashed once
-            keys[path] = digest(path.read_bytes())
-        key = keys[path]
-        before = sizes.get(key, [0, 0, 0])
-        sizes[key] = [max(before[0], inches), max(before[1], wide), max(before[2], high)]
-    return sizes
-
-
-def digest(data):
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
-def downsample(writer, book, placed_inches, cache_dir):
-    """JPEG photos at `screen_dpi` for their placed size (a full page when the size is not
-    known). Each image is handled once however many pages share it; the resized JPEG is cached
-    by the original's hash, so a warm build writes the same bytes as a cold one."""
-    dpi = book.production["screen_dpi"]
-    page_limit = math.ceil(to_mm(book.design["trim_height"]) / 25.4 * dpi)
-    done, used = set(), set()
-    for page in writer.pages:
-        for reference in page.get("/Resources", {}).get("/XObject", {}).values():
-            image = reference.get_object()
-            if id(image) in done or image.get("/Subtype") != "/Image" \
-                    or image.get("/Filter") != "/DCTDecode":
-                continue
-            done.add(id(image))
-            key = digest(image._data)
-            inches, *visible = placed_inches.get(key) or (None, 1, 1)
-            limit = math.ceil(inches * dpi) if inches else page_limit
-            if max(image["/Width"], image["/Height"]) <= limit:
-                continue
-            small = _resized(image._data, key, limit, book.production["screen_quality"],
-                             Path(cache_dir), visible, used)
-            with Image.open(io.BytesIO(small)) as resized:
-                width, height = resized.size
-            image._data = small
-            image[NameObject("/Width")] = NumberObject(width)
-            image[NameObject("/Height")] = NumberObject(height)
-    files.forget_others(cache_dir, "*.jpg", used)  # this build's photos only
-
-
-def _resized(data, key, limit, quality, cache_dir, visible=(1, 1), used=None):
-    """The photo as a JPEG whose width is at most `limit` px (cached by the original's hash).
-    What its slot crops away is never seen: it is flattened to one colour, which JPEG stores
-    in almost nothing, keeping a margin of real pixels around the visible part."""
-    wide, high = (round(fraction, 3) for fraction in visible)
-    cached = cache_dir / f"{key}-{limit}-q{quality}-v{wide}x{high}.jpg"
-    if used is not None:
-        used.add(cached.name)
-    if cached.is_file():
-        return cached.read_bytes()
-    with Image.open(io.BytesIO(data)) as original:
-        photo = original.convert("RGB")
-    scale = limit / photo.width
-    photo = photo.resize((limit, max(1, round(photo.height * scale))), Image.LANCZOS)
-    _flatten_outside(photo, wide, high)
-    buffer = io.BytesIO()
-    photo.save(buffer, "JPEG", quality=quality, optimize=True)
-    files.write_atomically(cached, buffer.getvalue())
-    return buffer.getvalue()
-
-
-CROP_MARGIN = 16  # px of real image kept beyond the visible edge (two JPEG blocks)
-
-
-def _flatten_outside(photo, wide, high):
-    """Paint what lies outside the centred visible part (fractions of width and height) with
-    the visible part's mean colour."""
-    width, height = photo.size
-    keep_w = min(width, math.ceil(width * wide) + 2 * CROP_MARGIN)
-    keep_h = min(height, math.ceil(height * high) + 2 * CROP_MARGIN)
-    if keep_w >= width and keep_h >= height:
-        return
-    left, top = (width - keep_w) // 2, (height - keep_h) // 2
-    box = (left, top, left + keep_w, top + keep_h)
-    kept = photo.crop(box)
-    mean = kept.resize((1, 1), Image.BOX).getpixel((0, 0))
-    photo.paste(mean, (0, 0, width, height))
-    photo.paste(kept, box[:2])

@@ -10,7 +10,7 @@ bring its own templates and styles beside its catalogue (html.py).
 
 from dataclasses import dataclass
 
-from .fields import (IMAGE, RECORDS, TABLE, TEXT, choice, date, image, lines, optional,
+from .fields import (IMAGE, RECORDS, TABLE, TEXT, choice, date, focus, image, lines, optional,
                      paragraphs, records, required, rows, text, widths)
 
 
@@ -22,7 +22,8 @@ class Kind:
     shorthand: str | None = None  # the field a plain value fills: `- paragraph: 文字`
 
 
-PHOTO = {"image": required(image), "caption": optional(text)}
+PHOTO = {"image": required(image), "caption": optional(text), "focus": optional(focus)}
+FIT = ("cover", "contain")
 SIZES = ("full", "half", "third", "two-thirds")
 SHAPES = ("landscape", "wide", "panorama", "square", "tall", "portrait", "page", "bleed")
 
@@ -34,12 +35,13 @@ KINDS = {
     "paragraph": Kind({"text": required(text)}, "body text", shorthand="text"),
     "figure": Kind({"image": required(image), "caption": required(text),
                     "size": optional(choice(*SIZES), "full"),
-                    "shape": optional(choice(*SHAPES), "landscape"), "credit": optional(text)},
+                    "shape": optional(choice(*SHAPES), "landscape"), "credit": optional(text),
+                    "fit": optional(choice(*FIT), "cover"), "focus": optional(focus)},
                    "one photo slot"),
     "gallery": Kind({"photos": required(records(PHOTO)),
                      "columns": optional(choice(1, 2, 3, 4), 2),
                      "shape": optional(choice(*SHAPES), "landscape"),
-                     "caption": optional(text)},
+                     "caption": optional(text), "fit": optional(choice(*FIT), "cover")},
                     "a grid of photo slots; `caption` is one caption for the whole grid"),
     "table": Kind({"columns": required(lines), "rows": required(rows), "title": optional(text),
                    "widths": optional(widths), "note": optional(text)},

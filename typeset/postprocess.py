@@ -14,12 +14,13 @@ ready: a failed build leaves the last good PDFs in place.
 import io
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from . import assemble, documents, engine, files, forks, lock, metadata, press, tags
+from . import assemble, documents, embed, engine, files, forks, lock, metadata, press, tags
 from .editions import EDITIONS, outputs
 from .errors import BuildError
 from .model import Manifest
@@ -34,7 +35,7 @@ def postprocess(book, rendered, out_dir, session):
     else:
         lay_out = lambda name: engine.write(rendered.document, EDITIONS[name].variant)  # noqa: E731
     laid_out, finished = finish_all(book, rendered.manifest, out_dir, lay_out, session)
-    paths = publish(finished, out_dir, book.slug)
+    paths = publish(finished, out_dir, book)
     save_layout(out_dir, book.slug, laid_out, rendered.manifest)
     return paths
 
@@ -44,7 +45,7 @@ def restamp(book, out_dir, session):
     out_dir = Path(out_dir)
     laid_out, manifest = load_layout(out_dir, book.slug)
     _, finished = finish_all(book, manifest, out_dir, laid_out.__getitem__, session)
-    return publish(finished, out_dir, book.slug)
+    return publish(finished, out_dir, book)
 
 
 def finish_all(book, manifest, out_dir, lay_out, session):
@@ -100,6 +101,7 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
     the edition's own steps (editions.py), page labels, outline and metadata. A tagged
     edition's structure tree waits aside meanwhile (tags.py): pypdf would copy each of its
     thousands of elements."""
+    laid_out_size = len(laid_out)
     laid_out, structure = tags.detached(laid_out)
     reader = PdfReader(io.BytesIO(laid_out))
     with _quiet_size_check():
@@ -109,7 +111,7 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
         press.pad(writer, manifest.padding, manifest.padding_at)
     if manifest.stamp_page is not None:
         stamp_colophon(writer, manifest.stamp_page, PdfReader(io.BytesIO(stamp)))
-    edition.finish(writer, book, manifest, cache)
+    edition.finish(writer, book, manifest, cache, laid_out_size)
     metadata.add_page_labels(writer, manifest)
     metadata.add_outline(writer, manifest)
     metadata.add_metadata(writer, book, edition.name, edition.variant)
@@ -143,23 +145,31 @@ def stamp_colophon(writer, page_index, stamp):
 
 # ---------------------------------------------------------------- publishing
 
-def publish(finished, out_dir, slug):
-    """Write every output to a temporary file, then rename them all into place; the outputs
-    they replace are kept in .cache/previous for the proofs of what changed."""
+def publish(finished, out_dir, book):
+    """Write every output to a temporary file — its photos' data streamed from their files
+    (embed.py) — then rename them all into place. What each output was before it (with its
+    photos left out) is kept in .cache/previous for the proofs of what changed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     temporary = {}
+    cache = out_dir / ".cache"
     try:
-        for name, data in finished.items():
-            temporary[name] = files.temporary(out_dir, f"{slug}-{name}", data)
+        with ThreadPoolExecutor() as pool:  # the press files' photos copied at the same time
+            for name, written in zip(finished, pool.map(
+                    lambda item: files.temporary(
+                        out_dir, f"{book.slug}-{item[0]}",
+                        lambda target: embed.write(item[1], target, [book.images])),
+                    finished.items())):
+                temporary[name] = written
         paths = {}
-        previous = out_dir / ".cache" / "previous"
-        previous.mkdir(parents=True, exist_ok=True)
         with lock.interrupts_held():  # all outputs in place, or none
             for name, written in temporary.items():
-                paths[name] = out_dir / f"{slug}-{name}.pdf"
-                if paths[name].exists():
-                    os.replace(paths[name], previous / paths[name].name)
+                paths[name] = out_dir / f"{book.slug}-{name}.pdf"
                 os.replace(written, paths[name])
+        for name, data in finished.items():
+            kept = cache / "finished" / f"{book.slug}-{name}.pdf"
+            if kept.exists():
+                files.write_atomically(cache / "previous" / kept.name, kept.read_bytes())
+            files.write_atomically(kept, data)
         return paths
     finally:
         for written in temporary.values():

@@ -5,10 +5,13 @@ errors stop the build before the PDFs are written, so the last good PDFs stay in
 `outputs()` runs each written output's checks (editions.py, checks.py).
 """
 
+import math
+from pathlib import Path
+
 import pikepdf
 from PIL import Image
 
-from . import images, kinds, press
+from . import kinds, press
 from .editions import outputs as all_outputs
 from .model import Finding
 
@@ -20,6 +23,7 @@ def preflight(book, rendered):
     the editor's queries."""
     return [*folio_plan(book, rendered.manifest), *binding(book, rendered.manifest),
             *missing_images(book, rendered), *low_resolution(book, rendered),
+            *crops(book, rendered),
             *colour_modes(book), *unused_images(book), *overflow(rendered),
             *stranded_headings(rendered), *widows_and_orphans(rendered),
             *lone_last_characters(rendered),
@@ -101,20 +105,37 @@ def lone_last_characters(rendered):
 
 
 def colour_modes(book):
-    """Photos in a colour mode the press should hear about: CMYK JPEGs, 16-bit PNGs."""
+    """Photos in a colour mode the press should hear about: a CMYK JPEG goes to the press as
+    it is (separated for another press, maybe); a 16-bit PNG is printed at 8 bits."""
     findings = []
-    for path in sorted(set(kinds.image_paths(book))):
+    for path, source in sorted(_image_sources(book).items()):
         file = book.images.joinpath(*path.split("/")[1:])
         if not file.is_file() or file.suffix.lower() == ".svg":
             continue
         with Image.open(file) as image:
             mode, kind = image.mode, image.format
-        if mode == "CMYK" or mode.startswith("I;16") or mode == "I":
+        with file.open("rb") as header:
+            sixteen = kind == "PNG" and header.read(25)[24:] == b"\x10"  # IHDR's bit depth
+        if mode == "CMYK":
             findings.append(Finding(
-                "warning", "colour-mode", path,
-                f"{kind} in {mode} — convert to 8-bit RGB with an embedded profile, or confirm "
-                "with the printer that it is wanted"))
+                "warning", "colour-mode", f"{path} ({source})",
+                f"a CMYK {kind}: it goes to the press as it was separated — confirm with the "
+                "printer that its separation suits this press, or supply the RGB original"))
+        elif sixteen:
+            findings.append(Finding(
+                "info", "colour-mode", f"{path} ({source})",
+                f"a 16-bit {kind}: printed at 8 bits per channel — nothing to do, unless the "
+                "photographer has an 8-bit file with a profile"))
     return findings
+
+
+def _image_sources(book):
+    """Each image path → the content file:line of its first use."""
+    where = {}
+    for block in book.blocks():
+        for path in kinds.images_of(block):
+            where.setdefault(path, f"{block.file.name}:{block.line}")
+    return where
 
 
 def unused_images(book):
@@ -148,17 +169,54 @@ def binding(book, manifest):
 
 
 def low_resolution(book, rendered):
-    """Photos whose pixels at their placed size fall below the print resolution token."""
+    """Photos whose pixels at their drawn size fall below the print resolution token."""
     wanted = book.production["print_dpi"]
     findings = []
-    for page, path, pixels, inches, _ in images.placed(rendered.pages):
-        dpi = images.effective_dpi(pixels, inches)
-        if dpi < wanted:
-            findings.append(Finding(
-                "warning", "low-resolution", _where(rendered.manifest, page),
-                f"{path.name} is {dpi:.0f} dpi at its placed size ({pixels[0]}×{pixels[1]} px "
-                f"over {inches * 25.4:.0f} mm), below {wanted} dpi — supply a larger file"))
+    for index, page in enumerate(rendered.pages):
+        for photo in page.photos:
+            dpi = photo.pixels[0] / photo.inches if photo.inches else math.inf
+            if dpi < wanted:
+                findings.append(Finding(
+                    "warning", "low-resolution",
+                    _where(rendered.manifest, index, photo.source),
+                    f"{_shown(book, photo.file)} is {dpi:.0f} dpi at its placed size "
+                    f"({photo.pixels[0]}×{photo.pixels[1]} px over {photo.inches * 25.4:.0f} "
+                    f"mm), below {wanted} dpi — supply a larger file, or give it a smaller "
+                    "size"))
     return findings
+
+
+# The slot shapes by width ÷ height (kinds.SHAPES; page and bleed take the page's).
+SHAPE_RATIOS = {"panorama": 3, "wide": 16 / 9, "landscape": 3 / 2, "square": 1, "tall": 3 / 4,
+                "portrait": 2 / 3}
+
+
+def crops(book, rendered, least=2 / 3):
+    """A slot that crops away more than a third of its photo's width or height: the editor
+    chooses a shape that keeps it, `fit: contain`, or a `focus`."""
+    findings = []
+    for index, page in enumerate(rendered.pages):
+        for photo in page.photos:
+            x0, y0, x1, y1 = photo.window
+            shown = min(x1 - x0, y1 - y0)
+            if shown >= least:
+                continue
+            ratio = photo.pixels[0] / photo.pixels[1]
+            shape = min(SHAPE_RATIOS, key=lambda name: abs(math.log(SHAPE_RATIOS[name] / ratio)))
+            axis = "width" if x1 - x0 < y1 - y0 else "height"
+            findings.append(Finding(
+                "warning", "crop", _where(rendered.manifest, index, photo.source),
+                f"the slot shows {shown:.0%} of the {axis} of {_shown(book, photo.file)} — "
+                f"give it shape: {shape} (the photo's proportion), fit: contain, or a focus "
+                "that keeps what matters"))
+    return findings
+
+
+def _shown(book, file):
+    """A photo's file as the content names it: images/…"""
+    path = Path(file)
+    return f"images/{path.relative_to(book.images)}" if path.is_relative_to(book.images) \
+        else path.name
 
 
 def folio_plan(book, manifest):
@@ -181,10 +239,7 @@ def folio_plan(book, manifest):
 
 
 def missing_images(book, rendered):
-    where = {}
-    for block in book.blocks():
-        for path in kinds.images_of(block):
-            where.setdefault(path, f"{block.file.name}:{block.line}")
+    where = _image_sources(book)
     pages = {}
     for index, page in enumerate(rendered.pages):
         for path in page.slots:

@@ -119,15 +119,17 @@ def contact_sheet(pdf_path, out_path, manifest=None, changed=(), thumb_height=TH
     return sheet
 
 
-def proofs(pdf_path, out_dir, manifest=None, previous=None, dpi=DPI):
+def proofs(pdf_path, out_dir, manifest=None, previous=None, dpi=DPI, current=None):
     """Spreads and contact sheet into `out_dir`. Given `previous` (the last build's PDF), only
     the spreads holding changed pages are rendered again — under their own spread numbers, so
-    the unchanged ones from the last run stay valid — and those pages are marked."""
+    the unchanged ones from the last run stay valid — and those pages are marked. `current`:
+    what `previous` is compared with when not `pdf_path` itself (the build keeps both with
+    their photos left out, .cache/previous and .cache/finished)."""
     out_dir = Path(out_dir)
     changed = None
     only = None
     if previous is not None:
-        changed = changed_pages(previous, pdf_path)
+        changed = changed_pages(previous, current or pdf_path)
         only = {number for number, pair in enumerate(spread_layout(_page_count(pdf_path)), 1)
                 if any(page in changed for page in pair if page is not None)}
     written, sheet = _render_proofs(pdf_path, out_dir, manifest, dpi, only,

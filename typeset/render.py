@@ -14,9 +14,11 @@ Returns a model.Rendered: the layout, the facts of its pages (engine.facts, what
 read) and the manifest — where each chapter and section landed (page and printed folio).
 """
 
+import hashlib
 import os
+from pathlib import Path
 
-from . import editions, engine, forks, html, images as images_module, parts as kept, press
+from . import editions, engine, forks, html, parts as kept, press, screen
 from .errors import BuildError
 from .model import Entry, Manifest, Part, Rendered
 
@@ -37,8 +39,16 @@ def render(book, session, pad=False, cache_dir=None):
     manifest = _manifest(book, pages, front_pages, images)
     if pad:
         manifest.padding = press.pages_to_add(manifest.page_count, book.production)
-    manifest.placed = images_module.placed_sizes(pages)
+    manifest.placed = screen.placed_sizes(pages, lambda file: _digest(file, session))
     return Rendered(document, manifest, warnings, pieces, pages)
+
+
+def _digest(file, session):
+    """A placed photo's SHA-256, from the checks of the content stage when it made them."""
+    path = Path(file).resolve()
+    stat = path.stat()
+    known = session.photos.get((path, stat.st_size, stat.st_mtime_ns))
+    return known if isinstance(known, str) else hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def lay_out(book, session, source, tokens):

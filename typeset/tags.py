@@ -59,7 +59,8 @@ def attached(finished_bytes, tagged_bytes, page_index):
         _walk(copied, to_objects)
         finished.Root.StructTreeRoot = copied
         buffer = io.BytesIO()
-        finished.save(buffer, deterministic_id=True)
+        finished.save(buffer, deterministic_id=True,
+                      object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return buffer.getvalue()
 
 

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image
 from weasyprint.formatting_structure import boxes as wboxes
 
+from .photos import orientation_of
+
 CSS_PX_PER_INCH = 96
 OVERFLOW_TOLERANCE_PX = 1.0
 HEADINGS = {"heading", "table-title", "section-title"}
@@ -30,9 +32,21 @@ class Paragraph:
 
 
 @dataclass
+class Photo:
+    """A raster photo as placed in its slot."""
+
+    file: str            # its file
+    source: str | None   # content file:line
+    pixels: tuple        # width, height as seen (its EXIF orientation applied)
+    turn: int            # its EXIF orientation (1–8): how the stored pixels are turned
+    inches: float        # the width the whole photo is drawn at (cover: wider than the slot)
+    window: tuple        # the part the slot shows: x0, y0, x1, y1, fractions of the photo seen
+
+
+@dataclass
 class Page:
     anchors: list = field(default_factory=list)    # element ids, in order
-    photos: list = field(default_factory=list)     # (file, pixels, inches wide, visible w, h)
+    photos: list = field(default_factory=list)     # Photo of each raster photo drawn
     slots: list = field(default_factory=list)      # image paths of the slots drawn (data-image)
     overflows: list = field(default_factory=list)  # (source, side, px past the page area)
     headings: list = field(default_factory=list)   # (source, px left below the heading)
@@ -55,7 +69,7 @@ def _page(page, part, keys):
     for box, source, skipped in _walk(page._page_box):
         element = getattr(box, "element", None)
         if isinstance(box, wboxes.ReplacedBox) and box.element_tag == "img":
-            photo = _photo(box)
+            photo = _photo(box, source)
             if photo:
                 record.photos.append(photo)
         if element is not None and element.get("data-image"):
@@ -102,17 +116,30 @@ def _walk(box, source=None, skipped=False):
         yield from _walk(child, source, skipped)
 
 
-def _photo(box):
-    source = box.element.get("src", "")
-    if not source.startswith("file:") or source.endswith(".svg"):
+def _photo(box, source):
+    """The photo an <img> draws, how large and which part of it (object-fit and
+    object-position, given to the slot's image as data-fit and data-focus)."""
+    url = box.element.get("src", "")
+    if not url.startswith("file:") or url.endswith(".svg"):
         return None
-    path = Path(unquote(urlsplit(source).path))
+    path = Path(unquote(urlsplit(url).path)).resolve()
     with Image.open(path) as image:
-        pixels = image.size
-    # object-fit: cover fills the slot: the image's scale is the larger of the two.
-    scale = max(box.width / pixels[0], box.height / pixels[1])
-    return (str(path), pixels, pixels[0] * scale / CSS_PX_PER_INCH,
-            min(1.0, box.width / (pixels[0] * scale)), min(1.0, box.height / (pixels[1] * scale)))
+        stored, turn = image.size, orientation_of(image)
+    pixels = stored if turn < 5 else stored[::-1]
+    fit = box.element.get("data-fit") or "cover"
+    focus = [float(value.rstrip("%")) / 100
+             for value in (box.element.get("data-focus") or "50% 50%").split()]
+    fits = max if fit == "cover" else min
+    scale = fits(box.width / pixels[0], box.height / pixels[1])
+    drawn = (pixels[0] * scale, pixels[1] * scale)
+    window = []
+    for axis, size in ((0, box.width), (1, box.height)):
+        offset = (size - drawn[axis]) * focus[axis]  # ≤ 0 when the photo is cropped
+        window.append((max(0.0, -offset / drawn[axis]),
+                       min(1.0, (size - offset) / drawn[axis])))
+    (x0, x1), (y0, y1) = window
+    return Photo(str(path), source, tuple(pixels), turn, drawn[0] / CSS_PX_PER_INCH,
+                 (round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4)))
 
 
 def anchors(pages):

@@ -17,7 +17,7 @@ import pydyf
 import weasyprint
 
 from ..errors import BuildError
-from . import justify, pagerefs, programs
+from . import justify, pagerefs, photos, programs
 
 PACKAGES = {"weasyprint": weasyprint, "pydyf": pydyf}
 
@@ -51,6 +51,18 @@ PATCHES = {
         "pydyf", "0.13.0", pagerefs,
         (("pydyf.PDF", "page_references", "page_references"),),
         {"pydyf.PDF.page_references": "060bf90aad55931b"}),
+    "photos": Patch(
+        "photos", "photos kept as delivered (never transposed or re-encoded), turned by their "
+        "EXIF orientation when drawn, 16-bit PNGs reduced to 8 bits, pass-through JPEGs written "
+        "as stand-ins until published", "weasyprint", "70.0", photos,
+        (("weasyprint.images.RasterImage", "__init__", "__init__"),
+         ("weasyprint.images.RasterImage", "get_intrinsic_size", "get_intrinsic_size"),
+         ("weasyprint.images.RasterImage", "draw", "draw"),
+         ("weasyprint.images.RasterImage", "get_x_object", "get_x_object")),
+        {"weasyprint.images.RasterImage.__init__": "f2f27bf6bb9cf72b",
+         "weasyprint.images.RasterImage.get_intrinsic_size": "1e001569849d6076",
+         "weasyprint.images.RasterImage.draw": "e6074f717d13a3e8",
+         "weasyprint.images.RasterImage.get_x_object": "1f590111444639aa"}),
     "programs": Patch(
         "programs", "a part is written without its font programs (the edition's join adds one "
         "subset per face)", "weasyprint", "70.0", programs,
