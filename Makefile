@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common poppler-utils qpdf
+DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common ghostscript poppler-utils qpdf
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 

@@ -60,13 +60,26 @@ def test_every_choice_names_its_options(name):
 
 def test_every_token_is_documented_with_its_default():
     text = (DOCS / "design.md").read_text(encoding="utf-8")
-    rows = {match[1]: match[2] for match in re.finditer(r"^\| `([a-z_]+)` \|([^\n]*)", text, re.M)}
+    tokens = text[text.index("## The tokens"):text.index("## The press's colour")]
+    tokens = tokens.replace(tokens[tokens.index("Colours (`design.colours`)"):
+                                   tokens.index("Font roles")], "")
+    rows = {match[1]: match[2] for match in re.finditer(r"^\| `([a-z_]+)` \|([^\n]*)", tokens,
+                                                         re.M)}
     for name in design.DESIGN:
         assert name in rows, f"design token `{name}` is not in docs/design.md"
     for name, field in design.PRODUCTION.items():
         assert name in rows, f"production token `{name}` is not in docs/design.md"
-        assert str(field.default) in rows[name], f"`{name}`: its default {field.default}"
+        default = "none" if field.default is None else str(field.default)
+        assert default in rows[name], f"`{name}`: its default {field.default}"
     assert set(rows) <= set(design.DESIGN) | set(design.PRODUCTION) | design.FONT_ROLES
+
+
+def test_the_colour_table_is_what_the_profile_derives():
+    from conftest import CATALOGUE
+    from typeset import colour, content
+    text = (DOCS / "design.md").read_text(encoding="utf-8")
+    for swatch in colour.swatches(content.load(CATALOGUE)):
+        assert f"| `{swatch.name}` | {swatch.cmyk} | {swatch.css} |" in text, swatch
 
 
 def test_the_readme_lists_every_output():

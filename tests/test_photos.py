@@ -314,10 +314,10 @@ def test_the_location_map_on_folio_09_is_whole(catalogue_build):
     page_index = catalogue_build.manifest.front_pages + 9 - 1
     with pdfplumber.open(catalogue_build.paths["print"]) as pdf:
         page = pdf.pages[page_index]
-        ground = (0.894118, 0.866667, 0.823529)  # the slot's colour (#e4ddd2)
-        (slot,) = [rect for rect in page.rects if rect["width"] > 300
-                   and all(abs(a - b) < 0.01 for a, b in zip(rect["non_stroking_color"] or (),
-                                                              ground))]
+        left, _, right, _ = (float(value) for value in page.page_obj.attrs["TrimBox"])
+        inside = [rect for rect in page.rects if left <= rect["x0"] and rect["x1"] <= right]
+        slot = max(inside, key=lambda rect: rect["width"] * rect["height"])  # its ground
+        assert slot["width"] > 400 and slot["height"] > 500
         frame = max((rect for rect in page.rects if rect is not slot
                      and rect["bottom"] > slot["top"] and rect["top"] < slot["bottom"]),
                     key=lambda rect: rect["width"] * rect["height"])

@@ -2,6 +2,13 @@
 them): only the fonts book.yaml names, embedded and subset; the press's boxes and output
 intent; the screen edition's size budget."""
 
+import functools
+import io
+from pathlib import Path
+
+import pikepdf
+from PIL import Image, ImageCms
+
 from .model import Finding
 
 
@@ -34,10 +41,106 @@ def press_boxes(book, path, pdf):
 
 
 def output_intent(book, path, pdf):
-    if "/OutputIntents" in pdf.Root:
+    """A press file has an output intent."""
+    if "/OutputIntents" not in pdf.Root:
+        return [Finding("error", "output-intent", path.name,
+                        "no output intent — set production.output_profile")]
+    return []
+
+
+def printing_condition(book, path, pdf):
+    """The output intent names a characterised printing condition, or is said to be a
+    stand-in (once, on the print edition: the cover and the sheets carry the same)."""
+    if "/OutputIntents" not in pdf.Root:
         return []
-    return [Finding("error", "output-intent", path.name,
-                    "no output intent — set production.output_profile")]
+    pdfx = [intent for intent in pdf.Root.OutputIntents if intent.get("/S") == "/GTS_PDFX"]
+    if pdfx and str(pdfx[0].get("/OutputConditionIdentifier", "")) == "Custom":
+        return [Finding("warning", "output-intent", path.name,
+                        f"the output intent is {Path(book.production['output_profile']).name}, "
+                        "a stand-in that names no characterised printing condition — get the "
+                        "printer's profile and set production.output_profile and "
+                        "output_condition (e.g. FOGRA39, FOGRA51, JC200103)")]
+    return []
+
+
+def ink(book, path, pdf):
+    """No page of a press file lays more ink than `max_ink` (total area coverage, %): its
+    vector colours as drawn, its CMYK photos from their pixels, its RGB photos as the output
+    profile converts them at the most (the RIP converts them with it). Printer's marks, in
+    registration colour outside the trim, do not count."""
+    limit = book.production["max_ink"]
+    converted = profile_coverage(book.production["output_profile"])
+    findings = []
+    for index, page in enumerate(pdf.pages):
+        worst, what = _page_coverage(page, converted)
+        if worst > limit + 0.5:
+            findings.append(Finding(
+                "error", "ink", f"{path.name} page {index + 1}",
+                f"{what} lays {worst:.0f}% ink, over max_ink ({limit}%) — lower it in the "
+                "colour token (rich black only for large areas), or convert the photo with "
+                "the printer's profile"))
+    return findings
+
+
+def _page_coverage(page, converted):
+    """The most ink the page lays anywhere, and what lays it."""
+    worst, what = 0.0, "nothing"
+    spaces = {"fill": None, "stroke": None}
+    seen = set()
+
+    def visit(holder, resources):
+        nonlocal worst, what
+        for operands, operator in pikepdf.parse_content_stream(holder):
+            op = str(operator)
+            if op in ("cs", "CS"):
+                spaces["fill" if op == "cs" else "stroke"] = str(operands[0])
+            elif op in ("k", "K") or (op in ("sc", "scn", "SC", "SCN") and len(operands) == 4
+                                      and spaces["fill" if op in ("sc", "scn") else "stroke"]
+                                      == "/DeviceCMYK"):
+                coverage = 100 * sum(float(value) for value in operands)
+                if coverage > worst:
+                    worst, what = coverage, "the colour cmyk(" + " ".join(
+                        f"{100 * float(value):g}" for value in operands) + ")"
+            elif op == "Do":
+                found = resources.get("/XObject", {}).get(operands[0])
+                if found is None or found.objgen in seen:
+                    continue
+                seen.add(found.objgen)
+                if found.get("/Subtype") == "/Form":
+                    visit(found, found.get("/Resources", resources))
+                elif found.get("/Subtype") == "/Image":
+                    coverage = _image_coverage(found, converted)
+                    if coverage > worst:
+                        worst, what = coverage, "a photo"
+    visit(page, page.obj.get("/Resources", {}))
+    return worst, what
+
+
+def _image_coverage(image, converted):
+    space = image.get("/ColorSpace")
+    if space == "/DeviceCMYK" and image.get("/Filter") == "/DCTDecode":
+        with Image.open(io.BytesIO(image.read_raw_bytes())) as photo:
+            photo.draft("CMYK", (photo.width // 8, photo.height // 8))
+            pixels = photo.convert("CMYK")
+        data = pixels.tobytes()
+        sums = sorted(sum(data[i:i + 4]) for i in range(0, len(data), 4))
+        return 100 * sums[int(len(sums) * 0.999) - 1] / 255 if sums else 0.0
+    if isinstance(space, pikepdf.Array) and space[0] == "/ICCBased" and int(space[1].N) == 3:
+        return converted
+    return 0.0  # grey: black ink alone, at most 100 %
+
+
+@functools.lru_cache(maxsize=4)
+def profile_coverage(profile):
+    """The most ink the output profile lays for any RGB colour (a 17-step cube through it)."""
+    steps = [round(255 * i / 16) for i in range(17)]
+    cube = Image.frombytes("RGB", (17 ** 3, 1), bytes(
+        channel for r in steps for g in steps for b in steps for channel in (r, g, b)))
+    transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"),
+                                        ImageCms.getOpenProfile(str(profile)), "RGB", "CMYK",
+                                        ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    data = transform.apply(cube).tobytes()
+    return 100 * max(sum(data[i:i + 4]) for i in range(0, len(data), 4)) / 255
 
 
 def screen_budget(book, path, pdf=None):

@@ -8,6 +8,7 @@ from pathlib import Path
 from .errors import ContentError
 from .fields import (SETTING, Where, between, check_fields, choice, closest, describe, integer,
                      number, optional, positive, required, role, text)
+from .colour import parse as parse_colour
 from .units import to_mm
 from .yamlsource import Mapping
 
@@ -42,19 +43,38 @@ def icc_profile(value, where):
             header = file.read(40) if path.is_file() else None
     except OSError:
         header = None
-    if header is not None and header[36:40] != b"acsp":
+    if header is None:
+        where.fail(f"`{value}` does not exist",
+                   "make installs Ghostscript's stand-in (Debian libgs-common); or give the "
+                   "path of the printer's CMYK profile")
+    if header[36:40] != b"acsp":
         where.fail(f"`{value}` is not an ICC profile (no ICC signature)",
                    "name the press's CMYK profile file")
-    return value  # a missing profile is reported by html.tokens_css, with how to install it
+    if header[16:20] != b"CMYK":
+        where.fail(f"`{value}` is a profile for {header[16:20].decode('latin-1').strip()}, "
+                   "not CMYK", "the output intent is the press's: name its CMYK profile")
+    return value
 
 
 @role(SETTING)
 def colour(value, where):
-    """A CSS colour: #rgb/#rrggbb(aa), a colour word, or rgb()/hsl()/device-cmyk()."""
+    """A colour for both editions: `{print: cmyk(0 95 80 30), screen: "#9e1b22"}`, or one of
+    them (the other is derived through the output profile, colour.py). A print colour is
+    cmyk(c m y k) in percent or device-cmyk(); a screen colour #rrggbb, rgb() or a colour word."""
+    example = 'write it as "#9e1b22", cmyk(0 95 80 30) or {print: cmyk(0 95 80 30), screen: "#9e1b22"}'
+    if isinstance(value, dict):
+        for side in value:
+            if side not in ("print", "screen"):
+                where.at(str(side)).fail("is not an edition", "write print: and screen:")
+        parsed = {side: parse_colour(text(part, where.at(side))) for side, part in value.items()}
+        for side, found in parsed.items():
+            wanted = "press" if side == "print" else "screen"
+            if found is None or found[0] != wanted:
+                where.at(side).fail(f"`{value[side]}` is not a {side} colour", example)
+        return dict(value)
     value = text(value, where)
-    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|[a-zA-Z]+|"
-                        r"(?:rgba?|hsla?|device-cmyk)\([0-9.,%\s/+-]+\)", value):
-        where.fail(f"`{value}` is not a colour", "write it as #9e1b22 or device-cmyk(0 1 1 0.3)")
+    if parse_colour(value) is None:
+        where.fail(f"`{value}` is not a colour", example)
     return value
 
 
@@ -104,6 +124,10 @@ PRODUCTION = {
     "marks_length": optional(length, "5mm"),
     "output_profile": optional(icc_profile,
                                "/usr/share/color/icc/ghostscript/default_cmyk.icc"),
+    "output_condition": optional(text),           # its registered name: FOGRA39, JC200103 …
+    "max_ink": optional(between(100, 400), 300),  # total area coverage, %: preflight's limit
+    "photo_colour": optional(choice("keep", "convert"), "keep"),  # RGB photos to the press
+    "spine_text_min": optional(length, "5mm"),    # the spine carries the title from this width
     "print_dpi": optional(positive(integer), 300),  # photos below this warn in preflight
     "screen_dpi": optional(positive(integer), 150),  # photos are downsampled to this on screen
     "screen_quality": optional(between(1, 95), 78),  # … and recompressed at this quality

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pypdf import PdfReader, PdfWriter
 
-from . import checks, documents, metadata, press, screen
+from . import checks, documents, inks, metadata, press, screen
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,14 @@ class Extra:
     make: object
     checks: tuple
     about: str
+    colours: str = "press"  # its drawing's colours (colour.palette)
 
 
 @dataclass(frozen=True)
 class Edition:
     name: str
     variant: str        # WeasyPrint's PDF variant the layout is drawn in
+    colours: str        # the colours it is drawn in: "press" (CMYK) or "screen" (as laid out)
     finish: object      # (writer, book, manifest, cache, laid-out size) → its own steps
     checks: tuple
     about: str
@@ -39,11 +41,18 @@ class Edition:
 
 
 def _for_press(writer, book, manifest, cache, laid_out_size):
+    press.without_links(writer)
+    if book.production["photo_colour"] == "convert":
+        inks.convert_photos(writer, book, cache / "press-images")
+    inks.tag_photos(writer)
+    inks.blend_in(writer, "/DeviceCMYK")
+    inks.output_intents(writer, book)
     press.add_marks(writer, book.production)
 
 
 def _for_screen(writer, book, manifest, cache, laid_out_size):
     press.trim_to_page(writer)
+    inks.blend_in(writer, "/DeviceRGB")
     # The laid-out edition (photos left out, structure tree in) is what the file holds
     # besides its photos.
     screen.downsample(writer, book, manifest.placed, cache / "screen-images", laid_out_size)
@@ -57,6 +66,10 @@ def _cover(print_pdf, book, manifest, session, cache):
     reader = PdfReader(io.BytesIO(documents.cover(book, pages, session, cache / "documents")))
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = reader.pdf_header
+    inks.tag_photos(writer)
+    inks.blend_in(writer, "/DeviceCMYK")
+    inks.output_intents(writer, book)
+    press.add_marks(writer, book.production, folds=press.spine_folds(book, pages))
     metadata.add_metadata(writer, book, "cover", "pdf/x-4")
     return _bytes(writer)
 
@@ -66,7 +79,7 @@ def _imposed(print_pdf, book, manifest, session, cache):
     pages = manifest.page_count + manifest.padding
     if book.production["binding"] != "saddle-stitch" or pages % 4:
         return None
-    imposed = press.impose(print_pdf)
+    imposed = press.impose(print_pdf)  # the print edition's intents and tagged photos
     metadata.add_metadata(imposed, book, "imposed", "pdf/x-4")
     return _bytes(imposed)
 
@@ -77,19 +90,19 @@ def _bytes(writer):
     return buffer.getvalue()
 
 
-PRESS_CHECKS = (checks.fonts, checks.press_boxes, checks.output_intent)
+PRESS_CHECKS = (checks.fonts, checks.press_boxes, checks.output_intent, checks.ink)
 
 EDITIONS = {
     "print": Edition(
-        "print", "pdf/x-4", _for_press, PRESS_CHECKS,
+        "print", "pdf/x-4", "press", _for_press, (*PRESS_CHECKS, checks.printing_condition),
         "the press file: PDF/X-4 with a CMYK output intent; bleed, crop marks and "
         "registration targets in a slug outside the bleed",
         extras=(Extra("cover", "pdf/x-4", _cover, PRESS_CHECKS,
                       "the cover spread on one sheet with bleed: back, spine, front"),
-                Extra("imposed", "pdf/x-4", _imposed, (checks.fonts,),
+                Extra("imposed", "pdf/x-4", _imposed, (checks.fonts, checks.output_intent),
                       "saddle stitch only: printer spreads two-up"))),
     "screen": Edition(
-        "screen", "pdf/ua-1", _for_screen, (checks.fonts, checks.screen_budget),
+        "screen", "pdf/ua-1", "screen", _for_screen, (checks.fonts, checks.screen_budget),
         "the web file: PDF/UA-1 (tagged), trimmed pages, photos at screen_dpi, linked "
         "contents"),
 }

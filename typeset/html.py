@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import STYLES, TEMPLATES, kinds, typography
+from . import STYLES, TEMPLATES, colour, kinds, typography
 from .errors import BuildError
 from .units import to_mm
 
@@ -113,7 +113,9 @@ def design_tokens(book):
         "body-size": design["body_size"], "body-leading": str(design["body_leading"]),
     }
     tokens["book-title"] = css_string(book.title)  # the verso running head
-    tokens.update({f"colour-{name}": value for name, value in design["colours"].items()})
+    # The layout is drawn in the screen's colours; the press's are mapped in when the print
+    # edition is drawn (colour.palette).
+    tokens.update({f"colour-{swatch.name}": swatch.css for swatch in colour.swatches(book)})
     tokens.update({f"font-{name.replace('_', '-')}": f'"{family}"'
                    for name, family in design["fonts"].items()})
     return tokens

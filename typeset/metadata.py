@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import os
 import time
+import uuid
 
 import jinja2
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
@@ -68,18 +69,29 @@ def add_metadata(writer, book, output, variant):
     }
     if book.isbn:
         info["/ISBN"] = book.isbn.hyphenated
+    if variant == "pdf/x-4":
+        info["/GTS_PDFXVersion"] = "PDF/X-4"
     writer.add_metadata(info)
-    xmp = _xmp_template().render(book=book, title=title, date=date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                 variant=variant, producer=info["/Producer"])
-    writer.xmp_metadata = xmp.encode("utf-8")
-    writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
-    writer.page_mode = "/UseOutlines"
+    writer._info.get_object()[NameObject("/Trapped")] = NameObject("/False")
     ink = hashlib.md5(output.encode() + (book.isbn.digits.encode() if book.isbn else b""))
     for page in writer.pages:
         contents = page.get_contents()
         ink.update(contents.get_data() if contents is not None else b"")
-    identity = ink.digest()
-    writer._ID = ArrayObject([ByteStringObject(identity), ByteStringObject(identity)])
+    # The document's identity is the output of this book (the same from build to build); the
+    # instance, what its pages draw (the same for the same content, SOURCE_DATE_EPOCH).
+    document = uuid.uuid5(uuid.NAMESPACE_URL, f"typeset:{book.slug}:{output}")
+    instance = uuid.UUID(bytes=ink.digest())
+    xmp = _xmp_template().render(book=book, title=title, date=date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                 variant=variant, producer=info["/Producer"],
+                                 document_id=f"uuid:{document}", instance_id=f"uuid:{instance}",
+                                 version=date.strftime("%Y%m%d%H%M%S"))
+    writer.xmp_metadata = xmp.encode("utf-8")
+    stream = writer._root_object["/Metadata"].get_object()
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
+    writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
+    writer.page_mode = "/UseOutlines"
+    writer._ID = ArrayObject([ByteStringObject(document.bytes), ByteStringObject(instance.bytes)])
 
 
 def _xmp_template():

@@ -13,9 +13,13 @@ from . import files, html
 
 
 def layout_state(book, session):
-    """What every part's layout depends on besides its own HTML and tokens: the stylesheets,
-    the installed font files book.yaml names, WeasyPrint and this package's code."""
+    """What every part's layout and drawing depend on besides its own HTML and tokens: the
+    stylesheets, the installed font files book.yaml names, the colours each edition is drawn
+    in (the tokens and the output profile), WeasyPrint and this package's code."""
+    profile = Path(book.production["output_profile"])
     return "\0".join([files_digest(html.stylesheets(book)), session.code_state(),
+                      repr(sorted(book.design["colours"].items())),
+                      files_digest([profile]) if profile.is_file() else "",
                       *map(repr, map(session.fonts.files_state,
                                      sorted(set(book.design["fonts"].values()))))])
 

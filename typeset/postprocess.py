@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from . import assemble, documents, embed, engine, files, forks, lock, metadata, press, tags
+from . import assemble, colour, documents, embed, engine, files, forks, lock, metadata, press, tags
 from .editions import EDITIONS, outputs
 from .errors import BuildError
 from .model import Manifest
@@ -30,10 +30,13 @@ def postprocess(book, rendered, out_dir, session):
     """Stage 5: write every output into `out_dir`; return their paths. The editions are
     written (or joined) and finished at the same time (forks.run), each with its extras."""
     out_dir = Path(out_dir)
+    palettes = {name: colour.palette(book, edition.colours) for name, edition in EDITIONS.items()}
     if rendered.parts:
-        lay_out = joined_from_parts(rendered.parts, session, out_dir / ".cache" / "fonts")
+        lay_out = joined_from_parts(rendered.parts, session, out_dir / ".cache" / "fonts",
+                                    palettes)
     else:
-        lay_out = lambda name: engine.write(rendered.document, EDITIONS[name].variant)  # noqa: E731
+        lay_out = lambda name: engine.write(rendered.document, EDITIONS[name].variant,  # noqa
+                                            palettes[name])
     laid_out, finished = finish_all(book, rendered.manifest, out_dir, lay_out, session)
     paths = publish(finished, out_dir, book)
     save_layout(out_dir, book.slug, laid_out, rendered.manifest)
@@ -53,12 +56,14 @@ def finish_all(book, manifest, out_dir, lay_out, session):
     of editions.outputs(): the editions stamped and finished at the same time (forks.run),
     each with its extras made beside it."""
     cache = out_dir / ".cache"
-    stamp = documents.stamp(book, session, cache / "documents")
+    stamps = {name: documents.stamp(book, session, cache / "documents", edition.colours)
+              for name, edition in EDITIONS.items()}  # drawn in each edition's colours
 
     def edition(name):
         def lay_out_and_finish():
             laid_out = lay_out(name)
-            made = {name: finish(laid_out, book, manifest, EDITIONS[name], stamp, cache)}
+            made = {name: finish(laid_out, book, manifest, EDITIONS[name], stamps[name],
+                                 cache)}
             for extra in EDITIONS[name].extras:
                 data = extra.make(made[name], book, manifest, session, cache)
                 if data is not None:
@@ -72,7 +77,7 @@ def finish_all(book, manifest, out_dir, lay_out, session):
             {name: made[name] for name in outputs() if name in made})
 
 
-def joined_from_parts(parts, session, cache_dir=None):
+def joined_from_parts(parts, session, cache_dir=None, palettes=None):
     """For a book laid out by parts: each part written in each edition unless it was before
     (the editions at the same time, forks.run), the font programs subset for all of them, and
     a function that joins one edition from its parts (assemble)."""
@@ -81,7 +86,8 @@ def joined_from_parts(parts, session, cache_dir=None):
 
     def write_missing(name):
         return lambda: {index: engine.write_part(parts[index][0].document, EDITIONS[name].variant,
-                                                 parts[index][1], session.engine)
+                                                 parts[index][1], session.engine,
+                                                 (palettes or {}).get(name))
                         for index in missing[name]}
 
     for name, written in forks.run({name: write_missing(name) for name in EDITIONS
@@ -157,7 +163,8 @@ def publish(finished, out_dir, book):
             for name, written in zip(finished, pool.map(
                     lambda item: files.temporary(
                         out_dir, f"{book.slug}-{item[0]}",
-                        lambda target: embed.write(item[1], target, [book.images])),
+                        lambda target: embed.write(item[1], target,
+                                                   [book.images, cache / "press-images"])),
                     finished.items())):
                 temporary[name] = written
         paths = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from . import kinds, press
+from . import documents, kinds, press
 from .editions import outputs as all_outputs
 from .model import Finding
 
@@ -156,16 +156,26 @@ def queries(book):
 
 
 def binding(book, manifest):
-    """The page count must fit the binding; --pad adds the blank pages it needs."""
-    missing = press.pages_to_add(manifest.page_count + manifest.padding, book.production)
+    """The page count must fit the binding; --pad adds the blank pages it needs. A
+    perfect-bound spine too narrow for its title is named."""
+    pages = manifest.page_count + manifest.padding
+    findings = []
+    if book.production["binding"] == "perfect" and not documents.has_spine_text(book, pages):
+        findings.append(Finding(
+            "warning", "spine", "book.yaml",
+            f"the spine is {documents.spine_width_mm(book, pages):.1f} mm, narrower than "
+            f"spine_text_min ({book.production['spine_text_min']}): it carries no title — "
+            "fine for a thin book; or use a thicker paper (caliper) or lower spine_text_min"))
+    missing = press.pages_to_add(pages, book.production)
     if not missing:
-        return []
+        return findings
     rule = press.binding_rule(book.production)
     remove = (manifest.page_count % 4) if book.production["binding"] == "saddle-stitch" else 1
-    return [Finding("error", "binding", "book.yaml",
-                    f"{manifest.page_count} pages: the count must be {rule} — add {missing} "
-                    f"page{'s' if missing > 1 else ''} (build with --pad for blank pages before the "
-                    f"colophon) or remove {remove}")]
+    return findings + [Finding(
+        "error", "binding", "book.yaml",
+        f"{manifest.page_count} pages: the count must be {rule} — add {missing} "
+        f"page{'s' if missing > 1 else ''} (build with --pad for blank pages before the "
+        f"colophon) or remove {remove}")]
 
 
 def low_resolution(book, rendered):

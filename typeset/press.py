@@ -48,6 +48,14 @@ def pad(writer, count, at):
             setattr(page, box, RectangleObject(frame))
 
 
+def without_links(writer):
+    """A press file has no links: PDF/X lets no annotation but printer's marks and trap
+    networks inside the bleed box (the screen edition keeps them)."""
+    for page in writer.pages:
+        if "/Annots" in page:
+            del page["/Annots"]
+
+
 def trim_to_page(writer):
     """The screen edition shows the trimmed page: no bleed around it."""
     for page in writer.pages:
@@ -91,6 +99,21 @@ def marks_operations(trim, offset, length):
     return "\n".join(ops)
 
 
+def fold_marks(trim, offset, length, folds):
+    """Dashed fold marks at `folds` (pt from the trim's left edge), outside `offset` above and
+    below the trim, in registration colour."""
+    if not folds:
+        return ""
+    x0, y0, _, y1 = (float(v) for v in trim)
+    ops = [f"\nq /Registration CS 1 SCN {HAIRLINE} w [2 2] 0 d"]
+    for fold in folds:
+        x = x0 + fold
+        ops.append(f"{x:.3f} {y1 + offset:.3f} m {x:.3f} {y1 + offset + length:.3f} l S")
+        ops.append(f"{x:.3f} {y0 - offset:.3f} m {x:.3f} {y0 - offset - length:.3f} l S")
+    ops.append("Q")
+    return "\n".join(ops)
+
+
 def _circle(cx, cy, r):
     k = 0.5523 * r
     return (f"{cx + r:.3f} {cy:.3f} m "
@@ -100,8 +123,16 @@ def _circle(cx, cy, r):
             f"{cx + k:.3f} {cy - r:.3f} {cx + r:.3f} {cy - k:.3f} {cx + r:.3f} {cy:.3f} c S")
 
 
-def add_marks(writer, production):
-    """Enlarge every page by the slug and draw the marks in it.
+def spine_folds(book, pages):
+    """Where a cover spread folds, from its trim's left edge (pt): either side of the spine."""
+    back = to_pt(book.design["trim_width"])
+    return [back, back + pages / 2 * to_pt(book.production["caliper"])]
+
+
+def add_marks(writer, production, folds=()):
+    """Enlarge every page by the slug and draw the marks in it; `folds` (pt from the trim's
+    left edge) get fold marks too, above and below the sheet like the crop marks — never
+    inside the trim, where they would print.
 
     The page's own drawing is wrapped in q … Q and the marks follow as one more content
     stream, shared by every page of the same trim: nothing is parsed or rewritten, so marking
@@ -118,7 +149,8 @@ def add_marks(writer, production):
             raise ValueError("crop marks would start inside the bleed: raise marks_offset")
         key = tuple(round(float(v), 3) for v in trim)
         if key not in marks_by_trim:
-            operations = marks_operations(trim, offset, length).encode("ascii")
+            operations = (marks_operations(trim, offset, length)
+                          + fold_marks(trim, offset, length, folds)).encode("ascii")
             marks_by_trim[key] = writer._add_object(_stream(b"Q\n" + operations))
         page[NameObject("/Contents")] = ArrayObject([save, *_drawing(page), marks_by_trim[key]])
         resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
@@ -156,7 +188,8 @@ def printer_spreads(page_count):
 
 def impose(pdf):
     """Printer spreads two-up on sheets of twice the trim width, each page clipped to its trim
-    (a PdfWriter: the caller adds the metadata).
+    (a PdfWriter: the caller adds the metadata). A PDF/X-4 file like the edition it comes
+    from: its version, its output intents, and each sheet's TrimBox and BleedBox (the sheet).
 
     Each page becomes a form XObject (its drawing, its resources, its trim as the clip) that
     the sheet places with one `Do`: no content stream is parsed, and the resources the pages
@@ -165,10 +198,16 @@ def impose(pdf):
     if len(reader.pages) % 4:
         raise ValueError(f"{len(reader.pages)} pages cannot be saddle-stitched: pad to fours")
     writer = PdfWriter()
+    writer.pdf_header = reader.pdf_header
+    intents = reader.trailer["/Root"].get("/OutputIntents")
+    if intents is not None:
+        writer._root_object[NameObject("/OutputIntents")] = intents.clone(writer)
     first = reader.pages[0].trimbox
     width, height = float(first.width), float(first.height)
     for left, right in printer_spreads(len(reader.pages)):
         sheet = writer.add_blank_page(width=2 * width, height=height)
+        sheet.trimbox = sheet.mediabox
+        sheet.bleedbox = sheet.mediabox
         forms, drawing = DictionaryObject(), []
         for slot, index in enumerate((left, right)):
             page = reader.pages[index]

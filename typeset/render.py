@@ -18,7 +18,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import editions, engine, forks, html, parts as kept, press, screen
+from . import colour, editions, engine, forks, html, parts as kept, press, screen
 from .errors import BuildError
 from .model import Entry, Manifest, Part, Rendered
 
@@ -181,12 +181,16 @@ def _in_parallel(book, session, images, cache_dir=None):
 
 def _laid_out_parts(book, session, sources, tokens, specs):
     """A task for forks.run: lay out, draw and read each part of `specs`."""
+    palettes = {name: colour.palette(book, edition.colours)
+                for name, edition in editions.EDITIONS.items()}
+
     def task():
         done = {}
         for index, context, _, _ in specs:
             document, warnings = lay_out(book, session, sources[index], tokens[index])
             keep = len(document.pages) - (1 if context["part_end"] else 0)
-            pdfs = {name: engine.write_part(document, edition.variant, keep, session.engine)
+            pdfs = {name: engine.write_part(document, edition.variant, keep, session.engine,
+                                            palettes[name])
                     for name, edition in editions.EDITIONS.items()}
             done[index] = (Part(None, warnings, pdfs), keep,
                            engine.facts.read(document.pages[:keep], part=index))

@@ -21,7 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import PROJECT
 from ..errors import BuildError
 from ..fetch import ContainedFetcher
-from . import facts, patches
+from . import colours, facts, patches
 from .programs import PartPDF, part_pdf, programs
 
 __all__ = ["State", "layout", "write", "write_part", "programs", "facts", "patches",
@@ -85,23 +85,26 @@ def layout(state, source, stylesheets, roots, files=()):
     return document, collect.messages
 
 
-def write(document, variant):
-    """The laid-out document as PDF bytes in one variant. WeasyPrint keeps the fonts a
-    write_pdf used for the next one, so the second edition's font subsets would also hold the
-    first's glyphs and its bytes would depend on the order: each write starts with none."""
+def write(document, variant, palette=None):
+    """The laid-out document as PDF bytes in one variant, its colours through `palette`
+    (colour.palette; None: as laid out). WeasyPrint keeps the fonts a write_pdf used for the
+    next one, so the second edition's font subsets would also hold the first's glyphs and its
+    bytes would depend on the order: each write starts with none."""
     patches.install()
     document.fonts = {}
-    return document.write_pdf(pdf_variant=variant)
+    with colours.drawn_with(palette):
+        return document.write_pdf(pdf_variant=variant)
 
 
-def write_part(document, variant, keep, state):
-    """A laid-out part as PDF bytes in `variant`, its fonts' programs left out (the patch
-    `programs`): the edition joined from the parts (assemble.py) holds one subset per face,
-    made by `programs()` from the glyphs recorded here."""
+def write_part(document, variant, keep, state, palette=None):
+    """A laid-out part as PDF bytes in `variant` (its colours through `palette`), its fonts'
+    programs left out (the patch `programs`): the edition joined from the parts
+    (assemble.py) holds one subset per face, made by `programs()` from the glyphs recorded
+    here."""
     patches.install()
     if not harfbuzz_subset:
         raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
     document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
-    with patches.applied("programs"):
+    with patches.applied("programs"), colours.drawn_with(palette):
         data = document.write_pdf(pdf_variant=variant)
     return part_pdf(document, data, keep, state)

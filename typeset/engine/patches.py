@@ -17,7 +17,7 @@ import pydyf
 import weasyprint
 
 from ..errors import BuildError
-from . import justify, pagerefs, photos, programs
+from . import colours, justify, pagerefs, photos, programs
 
 PACKAGES = {"weasyprint": weasyprint, "pydyf": pydyf}
 
@@ -63,6 +63,11 @@ PATCHES = {
          "weasyprint.images.RasterImage.get_intrinsic_size": "1e001569849d6076",
          "weasyprint.images.RasterImage.draw": "e6074f717d13a3e8",
          "weasyprint.images.RasterImage.get_x_object": "1f590111444639aa"}),
+    "colours": Patch(
+        "colours", "each edition drawn in its own colours: the press's inks, the screen's RGB",
+        "weasyprint", "70.0", colours,
+        (("weasyprint.pdf.stream.Stream", "set_color", "set_color"),),
+        {"weasyprint.pdf.stream.Stream.set_color": "d289ec41ef8285c2"}),
     "programs": Patch(
         "programs", "a part is written without its font programs (the edition's join adds one "
         "subset per face)", "weasyprint", "70.0", programs,
