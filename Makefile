@@ -5,19 +5,30 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common ghostscript poppler-utils qpdf
+DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common ghostscript poppler-utils qpdf \
+        mupdf-tools
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup isbn proofs check watch bench
+.PHONY: all catalogue test clean debs setup isbn proofs check watch bench pdfjs
 
 all: catalogue
 
 catalogue: setup
 	$(PY) -m typeset build --pad
 
-test: setup
+test: setup pdfjs
 	$(PY) -m pytest
+
+# pdf.js, the browsers' PDF viewer, as a test client (tests/pdfjs): with npm when node is there;
+# the tests that read with it skip when it is not.
+PDFJS := tests/pdfjs/node_modules/.package-lock.json
+pdfjs:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(PDFJS); \
+	else echo "node/npm not found: the pdf.js checks will skip"; fi
+
+$(PDFJS): tests/pdfjs/package-lock.json
+	npm ci --prefix tests/pdfjs --no-audit --no-fund --loglevel=error
 
 setup: debs $(VENV)/.installed
 

@@ -116,7 +116,8 @@ def structure(pdf):
 
         def walk(element):
             found.append((str(element.S), pages[element.Pg.objgen]))
-            for kid in element.get("/K", []):
+            kids = element.get("/K", [])
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
                 if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/StructElem":
                     walk(kid)
 

@@ -1,7 +1,8 @@
 """The docs and the code say the same (sqlite-utils' test_docs is the model): every block
 kind and field `typeset/kinds.py` declares is in docs/content-model.md's table with its
 required ones in bold, and nothing else is; every choice's options are named; every design
-and production token is in docs/design.md; every output of editions.py is in the README."""
+and production token is in docs/design.md; every output of editions.py is in the README;
+every patch of WeasyPrint is in docs/architecture.md."""
 
 import re
 from pathlib import Path
@@ -86,3 +87,11 @@ def test_the_readme_lists_every_output():
     text = README.read_text(encoding="utf-8")
     for name in editions.outputs():
         assert f"<slug>-{name}.pdf" in text, name
+
+
+def test_the_architecture_names_every_patch_of_weasyprint():
+    from typeset.engine.patches import PATCHES
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    for patch in PATCHES.values():
+        module = patch.module.__name__.rsplit(".", 1)[-1] + ".py"
+        assert f"`{module}`" in text, f"{module} (patch `{patch.name}`) is not in architecture.md"

@@ -101,7 +101,14 @@ def book_with_colophon(small_book):
 
 
 def streams(pdf_path):
-    return [page.get_contents().get_data() for page in PdfReader(pdf_path).pages]
+    """Each page's drawing: its content stream and its form XObjects' (the ISBN stamp is one)."""
+    drawn = []
+    for page in PdfReader(pdf_path).pages:
+        forms = page.get("/Resources", {}).get("/XObject", {})
+        drawn.append((page.get_contents().get_data(), tuple(
+            forms[name].get_object().get_data() for name in sorted(forms)
+            if forms[name].get_object().get("/Subtype") == "/Form")))
+    return drawn
 
 
 def test_restamp_changes_only_the_colophon_and_metadata(book_with_colophon):

@@ -22,7 +22,8 @@ class Kind:
     shorthand: str | None = None  # the field a plain value fills: `- paragraph: 文字`
 
 
-PHOTO = {"image": required(image), "caption": optional(text), "focus": optional(focus)}
+PHOTO = {"image": required(image), "caption": optional(text), "alt": optional(text),
+         "focus": optional(focus)}
 FIT = ("cover", "contain")
 SIZES = ("full", "half", "third", "two-thirds")
 SHAPES = ("landscape", "wide", "panorama", "square", "tall", "portrait", "page", "bleed")

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject,
+                           RectangleObject)
 
 from . import assemble, colour, documents, embed, engine, files, forks, lock, metadata, press, tags
 from .editions import EDITIONS, outputs
@@ -115,8 +117,13 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
     writer.pdf_header = reader.pdf_header  # PDF/X-4 needs 1.6, as WeasyPrint wrote it
     if manifest.padding:
         press.pad(writer, manifest.padding, manifest.padding_at)
+    figures = []
     if manifest.stamp_page is not None:
-        stamp_colophon(writer, manifest.stamp_page, PdfReader(io.BytesIO(stamp)))
+        mcid = tags.next_mcid(structure, manifest.colophon) if structure is not None else None
+        stamp_colophon(writer, manifest.stamp_page, PdfReader(io.BytesIO(stamp)), mcid)
+        if mcid is not None and book.isbn:
+            figures.append((manifest.colophon, mcid,
+                            f"{book.labels['isbn']} {book.isbn.hyphenated}"))
     edition.finish(writer, book, manifest, cache, laid_out_size)
     metadata.add_page_labels(writer, manifest)
     metadata.add_outline(writer, manifest)
@@ -125,7 +132,8 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
     writer.write(buffer)
     if structure is None:
         return buffer.getvalue()
-    return tags.attached(buffer.getvalue(), structure, manifest.padded)
+    return tags.attached(buffer.getvalue(), structure, manifest.padded, figures,
+                         [entry.id for entry in manifest.entries])
 
 
 @contextmanager
@@ -143,10 +151,42 @@ def _quiet_size_check():
         logger.removeFilter(quiet)
 
 
-def stamp_colophon(writer, page_index, stamp):
-    """Merge the stamp page of the colophon's side (right pages are even indexes) onto it."""
+STAMP = "/TypesetStamp"
+
+
+def stamp_colophon(writer, page_index, stamp, mcid=None):
+    """Draw the stamp page of the colophon's side (right pages are even indexes) onto it, as
+    one form XObject (`/TypesetStamp`: `make isbn` could replace that one object). In a tagged
+    edition it is marked content `mcid`, a Figure of its own (tags.attached adds it)."""
     side = 0 if page_index % 2 == 0 else 1
-    writer.pages[page_index].merge_page(stamp.pages[side])
+    source = stamp.pages[side]
+    form = DecodedStreamObject()
+    contents = source.get_contents()
+    form.set_data(contents.get_data() if contents is not None else b"")
+    form = form.flate_encode()
+    form.update({NameObject("/Type"): NameObject("/XObject"),
+                 NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): RectangleObject(source.mediabox),
+                 NameObject("/Resources"): source["/Resources"].clone(writer)})
+    page = writer.pages[page_index]
+    # The page's own resources and forms: WeasyPrint's pages share them, and the stamp is the
+    # colophon's alone.
+    resources = DictionaryObject(page.get("/Resources", DictionaryObject()).get_object())
+    forms = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+    forms[NameObject(STAMP)] = writer._add_object(form)
+    resources[NameObject("/XObject")] = forms
+    page[NameObject("/Resources")] = resources
+    drawn = f"{STAMP} Do"
+    if mcid is not None:
+        drawn = f"/Figure <</MCID {mcid}>> BDC {drawn} EMC"
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(f"Q\nq {drawn} Q\n".encode("ascii"))
+    existing = page.get("/Contents")
+    existing = [] if existing is None else list(existing.get_object()) \
+        if isinstance(existing.get_object(), ArrayObject) else [existing]
+    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *existing,
+                                                 writer._add_object(after)])
 
 
 # ---------------------------------------------------------------- publishing

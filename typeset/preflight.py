@@ -26,7 +26,7 @@ def preflight(book, rendered):
             *crops(book, rendered),
             *colour_modes(book), *unused_images(book), *overflow(rendered),
             *stranded_headings(rendered), *widows_and_orphans(rendered),
-            *lone_last_characters(rendered),
+            *lone_last_characters(rendered), *unnamed_photos(book),
             *layout_warnings(rendered.warnings), *queries(book)]
 
 
@@ -136,6 +136,25 @@ def _image_sources(book):
         for path in kinds.images_of(block):
             where.setdefault(path, f"{block.file.name}:{block.line}")
     return where
+
+
+def unnamed_photos(book):
+    """Galleries with photos that have no caption, no `alt` and no caption of the grid: the
+    screen edition can only read each as 「<section>：照片」 (labels.yaml `photo`)."""
+    findings = []
+    for block in book.blocks():
+        if block.kind != "gallery" or block.fields.get("caption"):
+            continue
+        unnamed = [photo["image"] for photo in block.fields["photos"]
+                   if not (photo.get("alt") or photo.get("caption"))]
+        if unnamed:
+            findings.append(Finding(
+                "info", "no-alt", f"{block.file.name}:{block.line}",
+                f"{len(unnamed)} photo{'s' if len(unnamed) > 1 else ''} with no caption "
+                f"({unnamed[0].rsplit('/', 1)[-1]}{' …' if len(unnamed) > 1 else ''}): screen "
+                f"readers hear only 「…{book.labels['separator']}{book.labels['photo']}」 — give "
+                f"each an `alt:` (what it shows)"))
+    return findings
 
 
 def unused_images(book):

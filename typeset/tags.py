@@ -26,10 +26,27 @@ def detached(pdf_bytes):
         return buffer.getvalue(), pdf_bytes
 
 
-def attached(finished_bytes, tagged_bytes, page_index):
+def next_mcid(tagged_bytes, page):
+    """The marked-content id the next content drawn on the tagged PDF's page `page` takes."""
+    with pikepdf.open(io.BytesIO(tagged_bytes)) as tagged:
+        key = tagged.pages[page].obj.get("/StructParents")
+        if key is None:
+            return 0
+        numbers = tagged.Root.StructTreeRoot.ParentTree.Nums
+        for index in range(0, len(numbers), 2):
+            if int(numbers[index]) == int(key):
+                return len(numbers[index + 1])
+    return 0
+
+
+def attached(finished_bytes, tagged_bytes, page_index, figures=(), outline=()):
     """`finished_bytes` with the structure tree of `tagged_bytes`; `page_index(i)` is where
-    the tagged PDF's page i is in the finished one. The document ID is derived from the
-    content (qpdf's deterministic ID), so the same content gives the same bytes."""
+    the tagged PDF's page i is in the finished one. `figures`: (tagged page, MCID, alternate
+    text) of content drawn after the tagging (the ISBN stamp), each made a Figure at the end
+    of the document; `outline`: the id of each outline item's target, in the outline's order.
+    The tree is finished for PDF/UA: /IDTree of the elements' IDs, structure destinations,
+    each contents entry's /Ref. The document ID is derived from the content (qpdf's
+    deterministic ID), so the same content gives the same bytes."""
     with pikepdf.open(io.BytesIO(tagged_bytes)) as tagged, \
             pikepdf.open(io.BytesIO(finished_bytes)) as finished:
         pages = {page.obj.objgen: index for index, page in enumerate(tagged.pages)}
@@ -58,10 +75,89 @@ def attached(finished_bytes, tagged_bytes, page_index):
 
         _walk(copied, to_objects)
         finished.Root.StructTreeRoot = copied
+        _add_figures(finished, copied, figures, target, page_index, tagged)
+        elements = _id_tree(finished, copied)
+        _structure_destinations(finished, copied, elements, outline)
         buffer = io.BytesIO()
         finished.save(buffer, deterministic_id=True,
                       object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return buffer.getvalue()
+
+
+def _add_figures(finished, root, figures, pages, page_index, tagged):
+    """A Figure element for each piece of content drawn after the tagging."""
+    document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+    numbers = root.ParentTree.Nums
+    for page, mcid, alt in figures:
+        target = pages[page_index(page)].obj
+        figure = finished.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Figure, P=document, Pg=target,
+            K=mcid, Alt=pikepdf.String(alt)))
+        document.K.append(figure)
+        key = int(tagged.pages[page].obj.StructParents)
+        for index in range(0, len(numbers), 2):
+            if int(numbers[index]) == key:
+                numbers[index + 1].append(figure)
+
+
+def _id_tree(finished, root):
+    """The /IDTree every element with an /ID needs (PDF/UA: table headers' IDs are looked up
+    in it); returns it as ID → element."""
+    found = {}
+    _walk(root, lambda element: found.setdefault(str(element.ID), element)
+          if "/ID" in element else None)
+    if found:
+        names = []
+        for key in sorted(found):
+            names += [pikepdf.String(key), found[key]]
+        root.IDTree = finished.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
+    return found
+
+
+def _structure_destinations(finished, root, elements, outline):
+    """Every destination also a structure destination (PDF/UA-2 8.8; the element carries the
+    HTML id the link goes to, engine/structure.py): a named destination (the links') becomes
+    a dictionary with the page destination /D every viewer reads and the element /SD; an
+    outline item's GoTo action gets /SD. Each contents entry (TOCI) refers to the element its
+    link opens (/Ref, PDF/UA-2 8.2.5.8)."""
+    dests = finished.Root.get("/Names", {}).get("/Dests")
+    if dests is not None:
+        tree = pikepdf.NameTree(dests)
+        for name, destination in list(tree.items()):
+            element = elements.get(name)
+            if element is not None and isinstance(destination, pikepdf.Array):
+                tree[name] = pikepdf.Dictionary(
+                    D=destination, SD=pikepdf.Array([element, *list(destination)[1:]]))
+
+    def items(node):
+        item = node.get("/First")
+        while item is not None:
+            yield item
+            yield from items(item)
+            item = item.get("/Next")
+
+    if "/Outlines" in finished.Root:
+        for item, target in zip(items(finished.Root.Outlines), outline):
+            element, action = elements.get(target), item.get("/A")
+            if element is not None and action is not None and "/D" in action:
+                action.SD = pikepdf.Array([element, *list(action.D)[1:]])
+
+    def refer(element):
+        if element.get("/S") != "/TOCI":
+            return
+        stack = [element]
+        while stack:
+            node = stack.pop()
+            if "/Obj" in node and isinstance(node.Obj.get("/Dest"), pikepdf.String):
+                target = elements.get(str(node.Obj.Dest))
+                if target is not None:
+                    element.Ref = pikepdf.Array([target])
+                return
+            kids = node.get("/K")
+            stack += [kid for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
+                      if isinstance(kid, pikepdf.Dictionary)]
+
+    _walk(root, refer)
 
 
 def _walk(root, visit):

@@ -8,7 +8,8 @@ No character is added or removed: the PDF's text layer stays the source text.
 - adjacent punctuation (」。 ，「 ）、): one mark of the pair is set half-width (`halt`) —
   the opening one if the second is opening, else the first — so the pair takes 1.5 em;
 - Han next to Latin letters or digits with no space typed: a quarter-em gap (a typed space
-  already is one: the fonts' space is 0.256 em), never at a line's end or start (the
+  already is one: the fonts' space is 0.256 em) — in headings 0.08 em, which PDF readers do
+  not take for a space, so a heading copies as typed — never at a line's end or start (the
   characters on both sides of it stay together);
 - a paragraph never ends with one Han character alone on its last line: the last two
   characters (and the marks after them) are kept together;

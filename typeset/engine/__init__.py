@@ -21,7 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import PROJECT
 from ..errors import BuildError
 from ..fetch import ContainedFetcher
-from . import colours, facts, patches
+from . import colours, facts, patches, structure
 from .programs import PartPDF, part_pdf, programs
 
 __all__ = ["State", "layout", "write", "write_part", "programs", "facts", "patches",
@@ -92,7 +92,7 @@ def write(document, variant, palette=None):
     bytes would depend on the order: each write starts with none."""
     patches.install()
     document.fonts = {}
-    with colours.drawn_with(palette):
+    with colours.drawn_with(palette), structure.drawing(document):
         return document.write_pdf(pdf_variant=variant)
 
 
@@ -105,6 +105,7 @@ def write_part(document, variant, keep, state, palette=None):
     if not harfbuzz_subset:
         raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
     document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
-    with patches.applied("programs"), colours.drawn_with(palette):
+    with patches.applied("programs"), colours.drawn_with(palette), \
+            structure.drawing(document):
         data = document.write_pdf(pdf_variant=variant)
     return part_pdf(document, data, keep, state)

@@ -17,7 +17,7 @@ import pydyf
 import weasyprint
 
 from ..errors import BuildError
-from . import colours, justify, pagerefs, photos, programs
+from . import colours, justify, pagerefs, photos, programs, structure
 
 PACKAGES = {"weasyprint": weasyprint, "pydyf": pydyf}
 
@@ -68,6 +68,14 @@ PATCHES = {
         "weasyprint", "70.0", colours,
         (("weasyprint.pdf.stream.Stream", "set_color", "set_color"),),
         {"weasyprint.pdf.stream.Stream.set_color": "d289ec41ef8285c2"}),
+    "structure": Patch(
+        "structure", "the screen edition's structure tree as the content model knows it: "
+        "running heads and folios as artifacts, figures with captions, links, languages, "
+        "table headers, text as written", "weasyprint", "70.0", structure,
+        (("weasyprint.pdf.stream.Stream", "marked", "marked"),
+         ("weasyprint.pdf", "add_tags", "add_tags")),
+        {"weasyprint.pdf.stream.Stream.marked": "3fa3acacbbf66422",
+         "weasyprint.pdf.add_tags": "f0e74575b0bafaf3"}),
     "programs": Patch(
         "programs", "a part is written without its font programs (the edition's join adds one "
         "subset per face)", "weasyprint", "70.0", programs,
