@@ -72,7 +72,7 @@ def test_every_token_is_documented_with_its_default():
         assert name in rows, f"production token `{name}` is not in docs/design.md"
         default = "none" if field.default is None else str(field.default)
         assert default in rows[name], f"`{name}`: its default {field.default}"
-    assert set(rows) <= set(design.DESIGN) | set(design.PRODUCTION) | design.FONT_ROLES
+    assert set(rows) <= set(design.DESIGN) | set(design.PRODUCTION) | set(design.FONT_ROLES)
 
 
 def test_the_colour_table_is_what_the_profile_derives():

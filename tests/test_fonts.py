@@ -8,7 +8,7 @@ import yaml
 from conftest import CATALOGUE
 
 from typeset import content, fonts
-from typeset.errors import BuildError, ContentError
+from typeset.errors import ContentError
 
 
 def test_the_real_catalogue_is_covered():
@@ -28,17 +28,58 @@ def test_a_character_no_font_has_is_an_error_at_its_line(small_book):
 
 
 def test_simplified_text_is_checked_against_the_simplified_fonts(small_book):
+    small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks:\n"
+                                 "  - paragraph: {text: 澳门, lang: zh-Hans}\n")
     book = content.load(small_book.catalogue)
     installed = fonts.Installed()
-    faces = {installed.find(book.design["fonts"][role]).family for role in fonts.ROLES["zh-Hans"]}
+    (_, roles, _), = [found for found in fonts.texts(book) if found[0] == "澳门"]
+    faces = {installed.find(book.design["fonts"][role]).family for role in roles}
     assert faces == {"Noto Serif CJK SC", "Noto Sans CJK SC"}
+
+
+def test_every_text_that_reaches_a_page_or_the_metadata_is_checked(small_book):
+    """The book's title, a chapter's title and a label are checked too, each at its line."""
+    for where, edit in (("book.yaml", lambda: small_book.book.update(title="書\U00030000")),
+                        ("one.yaml", lambda: small_book.write(
+                            "one.yaml", "id: one\ntitle: 第\U00030000章\nblocks: []\n")),
+                        ("labels.yaml", lambda: (small_book.catalogue / "labels.yaml").write_text(
+                            (small_book.catalogue / "labels.yaml").read_text(encoding="utf-8")
+                            .replace("contents: 目錄", "contents: 目\U00030000"),
+                            encoding="utf-8"))):
+        edit()
+        small_book.write_book()
+        with pytest.raises(ContentError) as caught:
+            fonts.check_coverage(content.load(small_book.catalogue))
+        assert caught.value.file.name == where and "U+30000" in str(caught.value), where
+        small_book.book["title"] = "思源同心"
+        small_book.write_book()
+        small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks: []\n")
+        labels = small_book.catalogue / "labels.yaml"
+        labels.write_text(labels.read_text(encoding="utf-8").replace("目\U00030000", "目錄"),
+                          encoding="utf-8")
+
+
+def test_an_english_passage_needs_the_latin_faces(small_book):
+    small_book.book["design"]["fonts"].pop("latin", None)
+    small_book.book["design"]["fonts"].pop("latin_heading", None)
+    small_book.write_book()
+    small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks:\n"
+                                 "  - paragraph: 澳門 [Macao]{lang=en}\n")
+    with pytest.raises(ContentError) as caught:
+        fonts.check_coverage(content.load(small_book.catalogue))
+    assert (caught.value.file.name, caught.value.line) == ("one.yaml", 4)
+    assert "`latin`" in str(caught.value)
 
 
 def test_a_font_that_is_not_installed(small_book):
     small_book.book["design"]["fonts"]["body"] = "No Such Font"
     small_book.write_book()
-    with pytest.raises(BuildError, match="`No Such Font` is not installed"):
+    with pytest.raises(ContentError, match="design.fonts.body: font `No Such Font` is not "
+                       "installed") as caught:
         fonts.check_coverage(content.load(small_book.catalogue))
+    assert caught.value.file.name == "book.yaml"
+    lines = (small_book.catalogue / "book.yaml").read_text(encoding="utf-8").splitlines()
+    assert "No Such Font" in lines[caught.value.line - 1]
 
 
 @pytest.mark.skipif(not shutil.which("pdffonts"), reason="pdffonts (poppler-utils) is absent")

@@ -88,6 +88,8 @@ def test_cli_prints_one_line_and_exits_non_zero(small_book):
 def test_editions_written_at_once_equal_those_written_one_by_one(small_book, monkeypatch):
     """The screen edition is written in a forked process while the print edition is written
     here: the bytes are those of a build that writes them one after the other."""
+    small_book.book["production"] = {"cover": "separate"}
+    small_book.write_book()
     together = {name: path.read_bytes() for name, path in small_book.build().paths.items()}
     monkeypatch.setenv("TYPESET_JOBS", "1")
     alone = {name: path.read_bytes() for name, path in small_book.build().paths.items()}

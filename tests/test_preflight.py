@@ -47,13 +47,28 @@ def test_a_character_no_font_has_stops_before_rendering(small_book):
         small_book.build()
 
 
-def test_folio_drift_is_an_error_naming_both_folios(small_book):
+def plan_line(small_book, name):
+    lines = (small_book.catalogue / "book.yaml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if name in line)
+
+
+def test_folio_drift_is_an_error_at_the_plan_naming_both_folios(small_book):
     small_book.book["chapters"][1]["folio"] = 5
     small_book.write_book()
     result = small_book.build(strict=False)
     [finding] = kinds(result.findings, "folio-plan")
-    assert finding.where == "two.yaml:1"
-    assert "starts on folio 03, planned 05" in finding.message
+    assert finding.where == f"book.yaml:{plan_line(small_book, 'two.yaml')}"
+    assert "(two.yaml)" in finding.message
+    assert "starts on folio 03, planned 05: the pages before it fall short — lengthen them " \
+        "by 1 to 2 pages, or plan it on 03" in finding.message
+
+
+def test_a_chapter_planned_on_a_verso_is_told_the_rectos_around_it(small_book):
+    small_book.book["chapters"][1]["folio"] = 4
+    small_book.write_book()
+    [finding] = kinds(small_book.build(strict=False).findings, "folio-plan")
+    assert "planned on folio 04, a verso, but it opens on a recto — plan 03 or 05 (it lands " \
+        "on 03 now)" in finding.message
 
 
 def test_cmyk_and_unused_images(small_book):
@@ -159,4 +174,4 @@ def test_a_paragraph_ending_with_one_character_alone_is_named(small_book):
     found = preflight.lone_last_characters(
         Rendered(document, manifest, [], pages=engine.facts.read(document.pages)))
     assert [(f.kind, f.where) for f in found] == [("lone-character", "folio 01 (one.yaml:7)")]
-    assert "「困」" in found[0].message
+    assert "`困`" in found[0].message

@@ -23,6 +23,8 @@ COLOUR_CLAUSES = ("6.2.4.3", "6.2.9", "6.2.10")
 def photo_build(tmp_path_factory):
     """The small book with an RGB camera photo, a CMYK scan and a greyscale letter."""
     book = SmallBook(tmp_path_factory.mktemp("press"))
+    book.book["production"] = {"cover": "separate"}  # the cover PDF, as the catalogue has
+    book.write_book()
     (book.images / "one").mkdir()
     samples.camera_jpeg(book.images / "one" / "photo.jpg", (1600, 1200), seed=1)
     samples.cmyk_jpeg(book.images / "one" / "scan.jpg", (800, 600), seed=2)

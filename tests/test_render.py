@@ -23,14 +23,6 @@ def test_every_kind_has_its_template_and_style():
         assert f".{kind}" in style, f"{kind}: the stylesheet styles .{kind}"
 
 
-def test_no_fixed_phrase_in_templates():
-    labels = content._labels(PROJECT / "catalogue")
-    for template in (PROJECT / "templates").rglob("*.j2"):
-        text = template.read_text()
-        for phrase in labels.values():
-            assert phrase not in text, f"{template.name} types {phrase}: use the labels file"
-
-
 def test_design_tokens_derive_the_type_area(small_book):
     book = content.load(small_book.catalogue)
     tokens = html.design_tokens(book)

@@ -31,6 +31,16 @@ CATALOGUE = PROJECT / "catalogue"
 
 
 @pytest.fixture
+def small_book(tmp_path):
+    """The small book with a cover of its own, as the catalogue has: four PDFs to keep."""
+    from conftest import SmallBook
+    book = SmallBook(tmp_path)
+    book.book["production"] = {"cover": "separate"}
+    book.write_book()
+    return book
+
+
+@pytest.fixture
 def no_network(monkeypatch):
     """Any attempt to reach the network fails the test (and is recorded)."""
     attempts = []
@@ -606,6 +616,7 @@ def test_random_books_build_or_fail_cleanly(tmp_path_factory, book_chapters, arr
     (small.catalogue / "one.yaml").unlink()
     (small.catalogue / "two.yaml").unlink()
     small.book["chapters"] = [{"file": f"{chapter['id']}.yaml"} for chapter in book_chapters]
+    small.book["production"] = {"cover": "separate"}
     small.write_book()
     for chapter in book_chapters:
         (small.catalogue / f"{chapter['id']}.yaml").write_text(

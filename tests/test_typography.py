@@ -158,7 +158,7 @@ def test_compressed_punctuation_pairs_measure_one_and_a_half_em(screen_pdf):
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) absent")
 def test_pdftotext_gives_the_source_text(screen_pdf):
     """The text layer is the source: nothing inserted by justification or the markup."""
-    text = squeeze(subprocess.run(["pdftotext", "-f", "5", "-l", "7", str(screen_pdf), "-"],
+    text = squeeze(subprocess.run(["pdftotext", "-f", "3", "-l", "5", str(screen_pdf), "-"],
                                   capture_output=True, text=True, check=True).stdout)
     book = content.load(CATALOGUE)
     paragraphs = [b.fields["text"] for b in book.chapters[0].blocks if b.kind == "paragraph"]
@@ -219,3 +219,12 @@ def test_the_column_is_a_whole_number_of_ems(screen_pdf, catalogue_build):
         body = [char for char in page.chars if abs(char["size"] - size) < 0.05]
     width = max(c["x1"] for c in body) - min(c["x0"] for c in body)
     assert width == pytest.approx(book.design["measure"] * size, abs=0.5)
+
+
+def test_a_marked_latin_passage_keeps_the_quarter_em_from_han():
+    """`從[Senado Square]{lang=en}到` gets the gaps a Latin word typed in Chinese gets; a
+    typed space or punctuation beside the passage gets none."""
+    found = [(s.lang, s.classes) for s in typography.segments(
+        "從[Senado Square]{lang=en}到[Largo]{lang=pt} 與（[Macao]{lang=en}）", "zh-Hant")]
+    assert found == [(None, ""), ("en", "gap-before gap-after"), (None, ""),
+                     ("pt", "gap-before"), (None, ""), ("en", ""), (None, "")]

@@ -50,7 +50,10 @@ def build(catalogue, out, strict=False, pad=False, progress=print, session=None)
             stopping = preflight.failures(findings, strict)
             if stopping:
                 report.write(findings, out, book)  # the designer still gets the report
-                raise BuildError("; ".join(map(str, stopping)))
+                first = stopping[0]
+                more = f" (and {len(stopping) - 1} more errors: see preflight.html)" \
+                    if len(stopping) > 1 else ""
+                raise BuildError(f"{first.where}: {first.message}{more}")
         with stage(5, progress):
             paths = postprocess.postprocess(book, rendered, out, session)
         with stage(6, progress):

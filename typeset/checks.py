@@ -4,6 +4,7 @@ intent; the screen edition's size budget."""
 
 import functools
 import io
+import re
 from pathlib import Path
 
 import pikepdf
@@ -12,12 +13,16 @@ from PIL import Image, ImageCms
 from .model import Finding
 
 
+# The style WeasyPrint appends to a family's name in the PDF (Noto-Serif-Bold-Italic).
+STYLE = re.compile(r"(-(Bold|Italic|Oblique|Light|Medium|Semibold|SemiBold|Black|Thin|Heavy))+$")
+
+
 def fonts(book, path, pdf):
     """Every font is one book.yaml names (else some text fell back), embedded and subset."""
     named = {family.replace(" ", "-") for family in book.design["fonts"].values()}
     findings = []
     for name, embedded, subset in _fonts(pdf):
-        family = name.split("+")[-1].removesuffix("-Bold")
+        family = STYLE.sub("", name.split("+")[-1])
         if family not in named:
             findings.append(Finding("error", "font", f"{path.name}",
                                     f"{family} is used but book.yaml names "
@@ -38,6 +43,15 @@ def press_boxes(book, path, pdf):
                     "no TrimBox or BleedBox — the press needs both")
             for index, page in enumerate(pdf.pages)
             if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj]
+
+
+def one_sheet(book, path, pdf):
+    """The cover spread is one sheet: its content did not run onto a second."""
+    if len(pdf.pages) > 1:
+        return [Finding("error", "overflow", path.name,
+                        f"the cover runs onto {len(pdf.pages)} sheets — shorten the back "
+                        "cover's text (title, subtitle, organisers) or lower its type sizes")]
+    return []
 
 
 def output_intent(book, path, pdf):

@@ -12,18 +12,17 @@ import dataclasses
 import re
 from pathlib import Path
 
-from . import TEMPLATES, design, yamlsource
+from . import TEMPLATES, design, languages, typography, yamlsource
 from . import images as images_module
 from .errors import ContentError
 from .fields import (LOADING, Loading, Where, check_fields, closest, describe, integer,
                      isbn_number, line_of, lines, optional, required, text)
-from .kinds import KINDS
+from .kinds import KINDS, texts_of
 from .model import Block, Book, Chapter, Section
 from .yamlsource import Mapping, Sequence
 
 RESERVED_FILES = {"book.yaml", "labels.yaml", "queries.yaml"}
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
-LANGUAGES = {"zh-Hans"}
 
 BOOK_FIELDS = {"slug": required(text), "title": required(text), "subtitle": optional(text, ""),
                "year": optional(text, ""), "language": optional(design.language_tag, "zh-Hant"),
@@ -53,12 +52,34 @@ def load(catalogue, photos=None):
     if not images.is_relative_to(catalogue.parent):
         raise ContentError(book_path, data.line_of("images"), "images: points outside the project",
                            "use a folder beside the catalogue, such as ../images")
+    for name in ("language", "locale"):
+        if languages.of(meta[name]) is None:
+            raise ContentError(book_path, data.line_of(name), f"{name}: `{meta[name]}` is not "
+                               "a language the pipeline sets",
+                               f"use one of {languages.supported()} (or a region of one)")
+    for name in ("title", "subtitle", "year"):
+        _check_passages(meta[name], Where(book_path, data.line_of(name), name))
+    for i, organiser in enumerate(meta["organisers"]):
+        _check_passages(organiser, Where(book_path, line_of(data["organisers"], i), "organisers"))
+    if not images.is_dir():
+        raise ContentError(book_path, data.line_of("images") or data.line,
+                           f"the images folder `{images.relative_to(catalogue.parent)}/` "
+                           f"(`images: {meta['images']}`) does not exist",
+                           "create it (the photos go there; until one arrives its slot shows a "
+                           "placeholder), or point `images:` at the folder that holds them")
     tokens = design.design(data["design"], book_path, data.line_of("design"))
+    labels, label_lines = _labels(catalogue)
     book = Book(catalogue=catalogue, images=images, slug=meta["slug"], title=meta["title"],
                 subtitle=meta["subtitle"], year=meta["year"], language=meta["language"],
                 locale=meta["locale"], organisers=meta["organisers"], isbn=meta["isbn"],
                 design=tokens, production=design.production(data, book_path, tokens),
-                labels=_labels(catalogue), queries=_queries(catalogue))
+                labels=labels, queries=_queries(catalogue),
+                sources={**{name: (book_path, data.line_of(name))
+                            for name in ("title", "subtitle", "year", "organisers")},
+                         **{f"fonts.{role}": (book_path, _line(data["design"], "fonts", role))
+                            for role in tokens["fonts"]},
+                         **{f"labels.{name}": (catalogue / "labels.yaml", line)
+                            for name, line in label_lines.items()}})
     plans = _chapter_plan(data["chapters"], book_path)
     photos = {} if photos is None else photos
     images_module.check_folder(images, photos)  # every file read once, several at a time
@@ -68,6 +89,16 @@ def load(catalogue, photos=None):
     finally:
         LOADING.reset(loading)
     return book
+
+
+def _line(mapping, *keys):
+    """The line of a nested key in a YAML mapping (the nearest one given)."""
+    line = mapping.line
+    for key in keys:
+        if not isinstance(mapping, Mapping) or key not in mapping:
+            break
+        line, mapping = mapping.line_of(key) or line, mapping[key]
+    return line
 
 
 def replace_isbn(book, number):
@@ -155,7 +186,8 @@ def chapter(path, plan, ids):
         sid, snumber, stitle = _identity(raw, path, "section", ids)
         sections.append(Section(sid, snumber, stitle,
                                 _blocks(raw.get("blocks"), path, raw.line_of("blocks"), sid),
-                                planned_sections.pop(sid, None), path, raw.line))
+                                planned_sections.pop(sid, None), path, raw.line,
+                                (plan["file"], plan["line"])))
     if planned_sections:
         name = next(iter(planned_sections))
         raise ContentError(plan["file"], plan["line"],
@@ -164,7 +196,7 @@ def chapter(path, plan, ids):
                            f"add the section to {path.name} or remove it from book.yaml")
     return Chapter(ident, number, title, _blocks(data.get("blocks"), path,
                                                  data.line_of("blocks"), ident),
-                   sections, plan["folio"], path, data.line)
+                   sections, plan["folio"], path, data.line, (plan["file"], plan["line"]))
 
 
 def _identity(data, file, what, ids):
@@ -174,6 +206,9 @@ def _identity(data, file, what, ids):
         if name not in data:
             where.fail(f"missing required field `{name}`", f"add `{name}: …`")
     ident = text(data["id"], where.at("id", data.line_of("id")))
+    for name in ("number", "title"):
+        if name in data:
+            _check_passages(data[name], where.at(name, data.line_of(name)))
     if not ID_PATTERN.match(ident):
         where.at("id", data.line_of("id")).fail(
             f"`{ident}` is not a plain id", "use lower-case ascii letters, digits and -")
@@ -236,9 +271,23 @@ def block(value, file, line, where_name):
     if isinstance(fields, dict) and "lang" in fields:
         lang = fields["lang"]
         fields = _without(fields, "lang")
-    if lang is not None and lang not in LANGUAGES:
-        where.fail(f"lang `{lang}` is not supported", "use lang: zh-Hans for Simplified Chinese")
-    return Block(name, check_fields(fields, kind.fields, where), lang, file, line)
+    if lang is not None:
+        language = languages.of(lang)
+        if language is None:
+            where.fail(f"lang `{lang}` is not a language the pipeline sets",
+                       f"use one of {languages.supported()}")
+    made = Block(name, kind.check(fields, where), lang, file, line)
+    for value in texts_of(made):
+        _check_passages(value, where)
+    return made
+
+
+def _check_passages(value, where):
+    """Each `[…]{lang=…}` passage of a text names a language the pipeline sets."""
+    for tag, _ in typography.passages(str(value or "")):
+        if tag and languages.of(tag) is None:
+            where.fail(f"[…]{{lang={tag}}}: `{tag}` is not a language the pipeline sets",
+                       f"use one of {languages.supported()}")
 
 
 def _without(fields, name):
@@ -259,7 +308,7 @@ def used_labels(templates=(TEMPLATES,)):
 
 
 def _labels(catalogue):
-    """The book's fixed phrases (目錄, 圖片待補 …), one file for all templates."""
+    """The book's fixed phrases and separators, one file for all templates and their lines."""
     path = catalogue / "labels.yaml"
     if not path.is_file():
         raise ContentError(path, 0, "labels.yaml not found",
@@ -267,14 +316,14 @@ def _labels(catalogue):
     data = yamlsource.load(path)
     if not isinstance(data, Mapping):
         raise ContentError(path, 1, "labels.yaml must be a mapping of name: phrase",
-                           "write `contents: 目錄` …")
+                           "write one `name: phrase` a line, as the other books' labels.yaml")
     labels = {key: text(value, Where(path, data.line_of(key), key))
               for key, value in data.items()}
     for name in used_labels():
         if name not in labels:
             raise ContentError(path, data.line or 1, f"the label `{name}` is missing",
                                f"add `{name}: …` (the templates print it)")
-    return labels
+    return labels, {key: data.line_of(key) for key in labels}
 
 
 QUERY = {"file": optional(text), "where": optional(text), "what": required(text),

@@ -111,13 +111,21 @@ DESIGN = {
     "margin_inner": required(length), "body_size": required(length),
     "body_leading": required(positive(number)), "measure": required(positive(integer)),
     "colours": required(token_names(colour)), "fonts": required(token_names(font_family)),
+    "section_side": optional(choice("any", "left", "right"), "left"),  # where a section opens
 }
-# The font roles every book names (fonts.py: which role sets which text).
-FONT_ROLES = {"body", "heading", "body_simplified", "heading_simplified", "inscription"}
+# The font roles a book may name (languages.py: which role sets which language; the kind
+# `inscription` its own); body and heading always, the others when its text needs them (the
+# fonts stage says which text).
+FONT_ROLES = ("body", "heading", "body_simplified", "heading_simplified", "latin",
+              "latin_heading", "inscription")
+REQUIRED_FONT_ROLES = ("body", "heading")
 
 # Production tokens: how the book is printed, bound and published.
 PRODUCTION = {
     "binding": optional(choice("saddle-stitch", "perfect"), "saddle-stitch"),
+    # self: the cover is the text block's first and last leaf (saddle stitch only); separate:
+    # a sheet of its own (build/<slug>-cover.pdf), the text block opening on the title page.
+    "cover": optional(choice("self", "separate")),  # default: separate for perfect binding
     "signature": optional(positive(integer), 16),  # pages per folded sheet (perfect binding)
     "caliper": optional(length, "0.1mm"),         # paper thickness per leaf: the spine width
     "marks_offset": optional(length, "3mm"),      # crop marks start this far from the trim
@@ -146,13 +154,64 @@ def design(value, path, line):
             raise ContentError(path, value.line_of(key), f"design: unknown token `{key}`",
                                f"did you mean `{guess}`?" if guess else
                                f"known tokens: {', '.join(sorted(DESIGN))}")
-    for key in sorted(set(DESIGN) - set(value)):
+    for key in sorted(key for key in set(DESIGN) - set(value) if DESIGN[key].required):
         raise ContentError(path, value.line, f"design: missing token `{key}`", f"add `{key}: …`")
     checked = check_fields(value, DESIGN, Where(path, value.line, "design"))
-    for font_role in sorted(FONT_ROLES - set(checked["fonts"])):
-        raise ContentError(path, value.line_of("fonts"), f"design.fonts: missing `{font_role}`",
-                           f"name the font family for {font_role}")
+    fonts = value["fonts"]
+    for font_role in checked["fonts"]:
+        if font_role not in FONT_ROLES:
+            guess = closest(font_role, FONT_ROLES)
+            raise ContentError(path, fonts.line_of(font_role) if isinstance(fonts, Mapping)
+                               else value.line_of("fonts"),
+                               f"design.fonts: unknown font role `{font_role}`",
+                               f"did you mean `{guess}`?" if guess else
+                               f"the roles are {', '.join(FONT_ROLES)}")
+    for font_role in REQUIRED_FONT_ROLES:
+        if font_role not in checked["fonts"]:
+            raise ContentError(path, value.line_of("fonts"),
+                               f"design.fonts: missing `{font_role}`",
+                               f"name the font family for {font_role}")
+    _check_measure(checked, path, value.line_of("measure"))
+    for name, (sheet, line) in used_colours(path.parent.parent / "styles").items():
+        if name not in checked["colours"]:
+            raise ContentError(path, value.line_of("colours"),
+                               f"design.colours has no `{name}`, which {sheet}:{line} uses",
+                               f"add `{name}: …` to the colours (or use a name the "
+                               f"stylesheets know: {', '.join(sorted(checked['colours']))})")
     return checked
+
+
+MIN_OUTER_MARGIN_MM = 5
+
+
+def _check_measure(checked, path, line):
+    """The type area (`measure` characters of `body_size`) leaves an outer margin."""
+    body = to_mm(checked["body_size"])
+    width = body * checked["measure"]
+    outer = to_mm(checked["trim_width"]) - to_mm(checked["margin_inner"]) - width
+    if outer < MIN_OUTER_MARGIN_MM:
+        most = int((to_mm(checked["trim_width"]) - to_mm(checked["margin_inner"])
+                    - MIN_OUTER_MARGIN_MM) // body)
+        raise ContentError(path, line, f"design.measure: {checked['measure']} characters of "
+                           f"{checked['body_size']} make the type area {width:.1f} mm wide and "
+                           f"leave an outer margin of {outer:.1f} mm",
+                           f"lower the measure to {most} or less (or the body size)")
+
+
+def used_colours(own_styles=None):
+    """Each colour token the stylesheets use (`var(--colour-<name>)`), with its first use."""
+    from . import STYLES
+    found = {}
+    for folder in (STYLES, own_styles):
+        if folder is None or not Path(folder).is_dir():
+            continue
+        for sheet in sorted(Path(folder).rglob("*.css")):
+            lines = sheet.read_text(encoding="utf-8").splitlines()
+            for at, line in enumerate(lines, 1):
+                for name in re.findall(r"var\(--colour-([a-z0-9-]+)", line):
+                    where = sheet.relative_to(Path(folder).parent)
+                    found.setdefault(name, (where, at))
+    return found
 
 
 def production(data, path, design_tokens):
@@ -161,6 +220,13 @@ def production(data, path, design_tokens):
     given = data.get("production") or Mapping()
     checked = check_fields(given, PRODUCTION, Where(path, data.line_of("production"),
                                                     "production"))
+    binding = checked["binding"]
+    if checked["cover"] is None:
+        checked["cover"] = "separate" if binding == "perfect" else "self"
+    elif checked["cover"] == "self" and binding == "perfect":
+        raise ContentError(path, given.line_of("cover"), "production.cover: a perfect-bound "
+                           "book cannot be self-covered (its cover wraps the spine)",
+                           "write cover: separate, or binding: saddle-stitch")
     if to_mm(checked["marks_offset"]) < to_mm(design_tokens["bleed"]) - 0.001:
         line = given.line_of("marks_offset") if isinstance(given, Mapping) and given else \
             data.line_of("production")

@@ -61,7 +61,10 @@ def _for_screen(writer, book, manifest, cache, laid_out_size):
 
 
 def _cover(print_pdf, book, manifest, session, cache):
-    """The cover spread with the book's deterministic metadata."""
+    """The cover spread with the book's deterministic metadata; none for a self-covered book
+    (its cover is the text block's first leaf)."""
+    if book.production["cover"] == "self":
+        return None
     pages = manifest.page_count + manifest.padding
     reader = PdfReader(io.BytesIO(documents.cover(book, pages, session, cache / "documents")))
     writer = PdfWriter(clone_from=reader)
@@ -97,7 +100,7 @@ EDITIONS = {
         "print", "pdf/x-4", "press", _for_press, (*PRESS_CHECKS, checks.printing_condition),
         "the press file: PDF/X-4 with a CMYK output intent; bleed, crop marks and "
         "registration targets in a slug outside the bleed",
-        extras=(Extra("cover", "pdf/x-4", _cover, PRESS_CHECKS,
+        extras=(Extra("cover", "pdf/x-4", _cover, (*PRESS_CHECKS, checks.one_sheet),
                       "the cover spread on one sheet with bleed: back, spine, front"),
                 Extra("imposed", "pdf/x-4", _imposed, (checks.fonts, checks.output_intent),
                       "saddle stitch only: printer spreads two-up"))),

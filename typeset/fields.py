@@ -348,6 +348,77 @@ def rows(value, where):
     return result
 
 
+RUN = 8  # the most rows one cell spans as set: a run of them fits on a page
+
+
+def table(fields, value, where):
+    """A table checked across its fields: one width per column, each row filling the columns
+    exactly, no rowspan past the end. Its rows come back as set: a cell spanning over RUN rows
+    cut into runs, each with its text, as a long group breaks pages only between runs."""
+    columns, given = len(fields["columns"]), fields["widths"]
+    if given is not None and len(given) != columns:
+        where.at("widths", value.line_of("widths") if isinstance(value, Mapping) else 0).fail(
+            f"has {_count(len(given), 'number')} but the table has {_count(columns, 'column')}",
+            f"give {columns} widths, one per column, or leave widths out")
+    rows = list(_placed(fields["rows"], columns, value.get("rows"), where))
+    return {**fields, "rows": _runs(rows)}
+
+
+def _placed(rows, columns, raw, where):
+    """Each row as {column: cell}, its cells placed past the columns a rowspan from above
+    holds, as HTML places them; a row that would push a cell out of the table refused."""
+    held = {}  # column → (the row its rowspan ends before, the cell)
+    for i, row in enumerate(rows):
+        at = where.at(f"rows.{i + 1}", line_of(raw, i))
+        taken = {column: item for column, (end, item) in held.items() if end > i}
+        wide = sum(item["colspan"] for item in row)
+        if len(taken) + wide != columns:
+            has = _count(len(row), "cell") + (f" spanning {wide} columns" if wide > len(row) else "")
+            if taken:
+                has += f" and {_count(len(taken), 'column')} held by a rowspan from above"
+            at.fail(f"has {has} but the table has {_count(columns, 'column')}",
+                    "add the missing cells, or widen one with colspan"
+                    if len(taken) + wide < columns else
+                    f"leave out the cell under `{next(iter(taken.values()))['lines'][0]}`, "
+                    "which spans this row" if taken else
+                    "remove a cell, or add its column to `columns`")
+        spots, column = {}, 0
+        for item in row:
+            while column in taken:
+                column += 1
+            covers, name = range(column, column + item["colspan"]), f"`{item['lines'][0]}`"
+            if taken.keys() & set(covers):
+                at.fail(f"{name} spans {item['colspan']} columns across one that a rowspan "
+                        "from above holds", "narrow its colspan, or end the rowspan above sooner")
+            if i + item["rowspan"] > len(rows):
+                at.fail(f"{name} spans {item['rowspan']} rows but the table ends after "
+                        f"{_count(len(rows) - i, 'row')}",
+                        f"write rowspan: {len(rows) - i}, or add the rows")
+            spots[column] = item
+            held.update((c, (i + item["rowspan"], item)) for c in covers)
+            column += item["colspan"]
+        yield spots
+
+
+def _runs(placed):
+    """The rows with each rowspan cut at every RUN-th row of its group (the rows rowspans
+    join), the later pieces repeating its text."""
+    rows, start, reach = [{} for _ in placed], 0, 0
+    for i, spots in enumerate(placed):
+        start = i if i >= reach else start
+        reach = max([reach, *(i + item["rowspan"] for item in spots.values())])
+        for column, item in spots.items():
+            end = i + item["rowspan"]
+            cuts = [j for j in range(i + 1, end) if (j - start) % RUN == 0]
+            for top, bottom in zip([i, *cuts], [*cuts, end]):
+                rows[top][column] = {**item, "rowspan": bottom - top}
+    return [[spots[column] for column in sorted(spots)] for spots in rows]
+
+
+def _count(number, word):
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 @role(TEXT)
 def isbn_number(value, where):
     try:

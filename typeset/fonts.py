@@ -13,13 +13,10 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from . import files
+from . import files, languages, typography
 from .errors import BuildError, ContentError
 from .kinds import KINDS, texts_of
 
-# The font roles (design.fonts) that set a block's text, by the block's language; a kind may
-# name its own (an inscription: the inscription face and the heading face).
-ROLES = {None: ("body", "heading"), "zh-Hans": ("body_simplified", "heading_simplified")}
 IGNORED = {"\n", "\t", " ", "\u00a0"}
 
 
@@ -72,7 +69,7 @@ def _find(family):
     families, path, index = found.rsplit("|", 2)
     if family not in families.split(","):
         raise BuildError(f"font `{family}` is not installed (fontconfig offers {families}) — "
-                         "install it (make installs fonts-noto-cjk and fonts-arphic-ukai) or "
+                         "install it (make installs fonts-noto-cjk, fonts-noto-core and fonts-arphic-ukai) or "
                          "name an installed family in book.yaml's design.fonts")
     return Face(family, path, int(index))
 
@@ -101,29 +98,88 @@ def characters(face, cache_dir=None):
     return frozenset(map(chr, points))
 
 
-def roles(block):
-    """The font roles that set a block's text."""
-    return KINDS[block.kind].fonts or ROLES[block.lang]
+def roles(block, tag, default):
+    """The font roles that set a block's text (a passage in language `tag`: that language's):
+    its kind's own, else the body and heading faces of its language (else `default`, the
+    book's)."""
+    if KINDS[block.kind].fonts and tag is None:
+        return KINDS[block.kind].fonts
+    language = languages.of(tag or block.lang or default)
+    return (language.body, language.heading)
+
+
+def texts(book):
+    """Every text the book prints or writes into its PDFs' metadata, with the font roles that
+    set it and where it comes from: the blocks', the chapters' and sections' numbers and
+    titles (headings, contents, running heads, outline), book.yaml's title, subtitle, year and
+    organisers (cover, title page, colophon) and the labels."""
+    heading = languages.of(book.language)
+    for block in book.blocks():
+        for value in texts_of(block):
+            for tag, passage in typography.passages(value):
+                yield passage, roles(block, tag, book.language), (block.file, block.line)
+    for item in book.items():
+        for value in (item.number, item.title):
+            yield from _passages(value, (heading.heading,), (item.file, item.line))
+    for name in ("title", "subtitle", "year", "organisers"):
+        values = getattr(book, name)
+        for value in values if isinstance(values, list) else [values]:
+            yield from _passages(value, (heading.body, heading.heading), book.sources[name])
+    for name, value in book.labels.items():
+        yield from _passages(value, (heading.body, heading.heading),
+                             book.sources[f"labels.{name}"])
+
+
+def _passages(value, roles, where):
+    for tag, passage in typography.passages(str(value or "")):
+        language = languages.of(tag) if tag else None
+        yield passage, (language.body, language.heading) if language else roles, where
+
+
+def _face(installed, book, role):
+    """The installed face of a role, or a ContentError at the role's line in book.yaml."""
+    try:
+        return installed.find(book.design["fonts"][role])
+    except BuildError as error:
+        file, line = book.sources.get(f"fonts.{role}", (book.catalogue / "book.yaml", 0))
+        raise ContentError(file, line, f"design.fonts.{role}: {error}") from None
+
+
+def _stack(book, role):
+    """The roles a role's text is set in, in order: another language's faces are followed by
+    the book's own (html.faces: Han in an English paragraph is set in the book's body face)."""
+    home = languages.of(book.language)
+    for language in languages.LANGUAGES.values():
+        for own, fallback in ((language.body, home.body), (language.heading, home.heading)):
+            if role == own and own != fallback:
+                return (role, fallback)
+    return (role,)
 
 
 def check_coverage(book, cache_dir=None, installed=None):
-    """Stage 2: raise ContentError at the first character a block's fonts do not have.
-    `cache_dir`: where the fonts' character maps are kept between builds; `installed`: the
-    session's font lookups."""
+    """Stage 2: raise ContentError at the first character its fonts do not have, or at the
+    first text whose language's faces book.yaml does not name. `cache_dir`: where the fonts'
+    character maps are kept between builds; `installed`: the session's font lookups."""
     installed = installed or Installed()
     fonts = book.design["fonts"]
-    for block in book.blocks():
-        faces = [installed.find(fonts[role]) for role in roles(block)]
-        for text in texts_of(block):
-            for char in text:
-                if char in IGNORED:
-                    continue
-                missing = [face.family for face in faces
-                           if char not in installed.characters(face, cache_dir)]
-                if missing:
-                    raise ContentError(
-                        block.file, block.line,
-                        f"character {char} (U+{ord(char):04X}) is not in {', '.join(missing)}",
-                        "replace it (or an image of it), or name a font that has it in "
-                        "book.yaml's design.fonts")
+    for value, needed, (file, line) in texts(book):
+        for role in needed:
+            if role not in fonts:
+                raise ContentError(file, line, f"this text needs the font role `{role}`, which "
+                                   "book.yaml's design.fonts does not name",
+                                   f"add `{role}: <an installed family>` to design.fonts")
+        stacks = [[_face(installed, book, role) for role in _stack(book, role)]
+                  for role in needed]
+        for char in value:
+            if char in IGNORED:
+                continue
+            missing = [stack[0].family for stack in stacks
+                       if not any(char in installed.characters(face, cache_dir)
+                                  for face in stack)]
+            if missing:
+                raise ContentError(
+                    file, line,
+                    f"character {char} (U+{ord(char):04X}) is not in {', '.join(missing)}",
+                    "replace it (or an image of it), or name a font that has it in "
+                    "book.yaml's design.fonts")
     return book

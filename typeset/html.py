@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import STYLES, TEMPLATES, colour, kinds, typography
+from . import STYLES, TEMPLATES, colour, kinds, languages, typography
 from .errors import BuildError
 from .units import to_mm
 
@@ -43,8 +43,18 @@ def _environment(folders):
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["rows"] = rows
-    env.filters["typeset"] = typography.runs
+    env.filters["typeset"] = _typeset
+    env.filters["plain"] = typography.plain
     return env
+
+
+@jinja2.pass_context
+def _typeset(context, value):
+    """`value` as language Segments (typography.segments), in the language of the block being
+    drawn, else the book's."""
+    block = context.get("block")
+    lang = getattr(block, "lang", None) or context["book"].language
+    return typography.segments(value, lang)
 
 
 def page(book, template, images=None, **context):
@@ -101,9 +111,6 @@ def design_tokens(book):
     type_width = body_mm * int(design["measure"])
     trim_width, trim_height = to_mm(design["trim_width"]), to_mm(design["trim_height"])
     margin_outer = trim_width - to_mm(design["margin_inner"]) - type_width
-    if margin_outer < 5:
-        raise BuildError(f"design: measure {design['measure']} × body_size {design['body_size']} "
-                         f"leaves an outer margin of {margin_outer:.1f} mm — lower the measure")
     tokens = {
         "trim-width": design["trim_width"], "trim-height": design["trim_height"],
         "bleed": design["bleed"], "margin-top": design["margin_top"],
@@ -111,8 +118,10 @@ def design_tokens(book):
         "margin-outer": f"{margin_outer:.3f}mm", "type-width": f"{type_width:.3f}mm",
         "type-height": f"{trim_height - to_mm(design['margin_top']) - to_mm(design['margin_bottom']):.3f}mm",
         "body-size": design["body_size"], "body-leading": str(design["body_leading"]),
+        "section-break": {"any": "page", "left": "left", "right": "right"}[
+            design["section_side"]],
     }
-    tokens["book-title"] = css_string(book.title)  # the verso running head
+    tokens["book-title"] = css_string(typography.plain(book.title))  # the verso running head
     # The layout is drawn in the screen's colours; the press's are mapped in when the print
     # edition is drawn (colour.palette).
     tokens.update({f"colour-{swatch.name}": swatch.css for swatch in colour.swatches(book)})
@@ -136,7 +145,25 @@ def tokens_css(book, first_page_number, extra=None):
                          "(Debian libgs-common), or set production.output_profile in book.yaml")
     return environment().get_template("tokens.css.j2").render(
         tokens={**design_tokens(book), **(extra or {})}, first_page_number=first_page_number,
-        output_profile=profile.resolve().as_uri())
+        output_profile=profile.resolve().as_uri(), faces=faces(book))
+
+
+def faces(book):
+    """Each language the book's fonts can set (languages.py): its tag, the font stacks of its
+    running text and its headings (its own face, then the book's for what that face lacks),
+    whether it is hyphenated and whether it is Chinese."""
+    named = book.design["fonts"]
+    home = languages.of(book.language)
+    found = []
+    for language in languages.LANGUAGES.values():
+        if language.body not in named or language.heading not in named:
+            continue
+        stacks = []
+        for own, fallback in ((language.body, home.body), (language.heading, home.heading)):
+            roles = [own] if own == fallback else [own, fallback]
+            stacks.append(", ".join(f"var(--font-{role.replace('_', '-')})" for role in roles))
+        found.append((language.tag, *stacks, language.hyphenate, language.chinese))
+    return found
 
 
 # ---------------------------------------------------------------- template helpers

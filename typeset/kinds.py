@@ -10,8 +10,8 @@ bring its own templates and styles beside its catalogue (html.py).
 
 from dataclasses import dataclass
 
-from .fields import (IMAGE, RECORDS, TABLE, TEXT, choice, date, focus, image, lines, optional,
-                     paragraphs, records, required, rows, text, widths)
+from .fields import (IMAGE, RECORDS, TABLE, TEXT, check_fields, choice, date, focus, image, lines,
+                     optional, paragraphs, records, required, rows, table, text, widths)
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,12 @@ class Kind:
     about: str                 # what it is, for the docs
     fonts: tuple | None = None  # the font roles of its text; None: the block language's faces
     shorthand: str | None = None  # the field a plain value fills: `- paragraph: 文字`
+    across: object = None      # a check across its fields: (fields, value, where) → fields
+
+    def check(self, value, where):
+        """A block's fields (`value`, as written) checked one by one, then across them."""
+        fields = check_fields(value, self.fields, where)
+        return self.across(fields, value, where) if self.across else fields
 
 
 PHOTO = {"image": required(image), "caption": optional(text), "alt": optional(text),
@@ -46,7 +52,7 @@ KINDS = {
                     "a grid of photo slots; `caption` is one caption for the whole grid"),
     "table": Kind({"columns": required(lines), "rows": required(rows), "title": optional(text),
                    "widths": optional(widths), "note": optional(text)},
-                  "a table; see Tables below"),
+                  "a table; see Tables below", across=table),
     "testimonial": Kind({"text": required(paragraphs), "name": optional(text),
                          "role": optional(text), "context": optional(text),
                          "portrait": optional(image)},
@@ -58,7 +64,7 @@ KINDS = {
                    "a letter's text as a facsimile, with its scan"),
     "inscription": Kind({"lines": required(lines), "author": required(text),
                          "role": optional(text)},
-                        "a 題辭: short lines written by a dignitary, set vertically",
+                        "an inscription: short lines written by a dignitary, set vertically",
                         fonts=("inscription", "heading")),
     "clipping": Kind({"date": required(date), "source": required(text),
                       "headline": optional(text), "deck": optional(text),
@@ -79,7 +85,7 @@ KINDS = {
                       "year": optional(text),
                       "credits": optional(records({"role": required(text),
                                                    "text": required(text)}))},
-                     "the colophon page (版權頁); the ISBN comes from book.yaml"),
+                     "the colophon page; the ISBN comes from book.yaml"),
     "pagebreak": Kind({"side": optional(choice("page", "left", "right"), "page")},
                       "start the next block on a new (left / right) page", shorthand="side"),
 }

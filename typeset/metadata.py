@@ -12,7 +12,7 @@ import uuid
 import jinja2
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-from . import TEMPLATES
+from . import TEMPLATES, typography
 
 
 def page_labels(manifest):
@@ -57,11 +57,13 @@ def add_metadata(writer, book, output, variant):
     written in `variant`; a document ID derived from the pages' ink (WeasyPrint's PDF/X and
     PDF/UA variants stamp the current time into the file, so its bytes cannot be the key)."""
     date = build_date()
-    title = f"{book.title}——{book.subtitle}" if book.subtitle else book.title
+    title, subtitle = typography.plain(book.title), typography.plain(book.subtitle)
+    if subtitle:
+        title += book.labels["title_separator"] + subtitle
     info = {
         "/Title": title,
-        "/Subject": book.subtitle,
-        "/Author": "、".join(book.organisers),
+        "/Subject": subtitle,
+        "/Author": book.labels["list_separator"].join(map(typography.plain, book.organisers)),
         "/Creator": "typeset (WeasyPrint, pypdf)",
         "/Producer": "typeset (WeasyPrint, pypdf)",
         "/CreationDate": date.strftime("D:%Y%m%d%H%M%SZ"),
@@ -96,4 +98,5 @@ def add_metadata(writer, book, output, variant):
 
 def _xmp_template():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["plain"] = typography.plain
     return env.get_template("xmp.xml.j2")

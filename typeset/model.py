@@ -32,6 +32,7 @@ class Section:
     planned_folio: int | None
     file: Path
     line: int
+    plan: tuple = None        # (book.yaml, line) of its planned folio
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Chapter:
     planned_folio: int | None
     file: Path
     line: int
+    plan: tuple = None        # (book.yaml, line) of its planned folio
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Book:
     labels: dict
     chapters: list = field(default_factory=list)
     queries: list = field(default_factory=list)  # the editor's, from queries.yaml
+    sources: dict = field(default_factory=dict)  # title, labels.contents … → (file, line)
 
     def blocks(self):
         """Every block of the book in reading order."""

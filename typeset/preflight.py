@@ -24,7 +24,8 @@ def preflight(book, rendered):
     return [*folio_plan(book, rendered.manifest), *binding(book, rendered.manifest),
             *missing_images(book, rendered), *low_resolution(book, rendered),
             *crops(book, rendered),
-            *colour_modes(book), *unused_images(book), *overflow(rendered),
+            *colour_modes(book), *unused_images(book), *overflow(rendered), *one_page(rendered),
+            *inscriptions(rendered),
             *stranded_headings(rendered), *widows_and_orphans(rendered),
             *lone_last_characters(rendered), *unnamed_photos(book),
             *layout_warnings(rendered.warnings), *queries(book)]
@@ -45,6 +46,62 @@ def overflow(rendered):
                     "its box larger")
             for index, page in enumerate(rendered.pages)
             for source, side, amount in page.overflows]
+
+
+def one_page(rendered):
+    """The cover, the title page and the colophon each fit one page."""
+    found = {}
+    for index, page in enumerate(rendered.pages):
+        for name, source in page.singles:
+            found.setdefault((name, source), []).append(index)
+    return [Finding("error", "overflow", _where(rendered.manifest, pages[0], source),
+                    f"the {name.replace('-', ' ')} runs onto {len(pages)} pages — shorten its "
+                    "text or lower its type sizes: it must fit one page")
+            for (name, source), pages in found.items() if len(pages) > 1]
+
+
+def inscriptions(rendered):
+    """Vertical inscriptions (題辭) as they are read: columns from the right, so a spread from
+    its right-hand page. One that goes on from a left-hand page to the right-hand page beside
+    it is read the wrong way round; a signature (role and name: one line of columns, never
+    split) that does not fit its column runs outside the type area."""
+    pages, findings = {}, []
+    for index, page in enumerate(rendered.pages):
+        for piece in page.inscriptions:
+            pages.setdefault(piece.key, (piece.source, []))[1].append(index)
+            for part, side, amount in piece.outside:
+                what = ("the signature (role and name) is taller than a column: break the role "
+                        "into lines (a newline in `role`: each line is a column) or shorten it"
+                        if side in ("foot", "head") and part == "signature" else
+                        "the signature (role and name) is wider than its column: give the role "
+                        "fewer lines" if part == "signature" else
+                        "a character is larger than the type area: set the inscription smaller")
+                findings.append(Finding(
+                    "error", "inscription", _where(rendered.manifest, index, piece.source),
+                    f"the inscription runs {amount * 25.4 / 96:.1f} mm past the type area at "
+                    f"the {side} — {what}"))
+    for source, indexes in pages.values():
+        # Page 1 is a right-hand page: a left-hand page has an odd index.
+        facing = [index for index in indexes if index % 2 and index + 1 in indexes]
+        if not facing:
+            continue
+        where = _where(rendered.manifest, facing[0], source)
+        if len(indexes) == 2:
+            findings.append(Finding(
+                "error", "inscription", where,
+                "the inscription goes on from this left-hand page to the right-hand page beside "
+                "it: vertical text is read from the right, so its end would be read first — "
+                "start it on a right-hand page (`pagebreak: right` before it) so that it goes "
+                "on overleaf, or shorten it to one page"))
+        else:
+            findings.append(Finding(
+                "error", "inscription", where,
+                f"the inscription runs over {len(indexes)} pages, so it goes on from a "
+                "left-hand page to the right-hand page beside it, which is read first (vertical "
+                "text is read from the right) — shorten it to two pages and start it on a "
+                "right-hand page (`pagebreak: right` before it), or set it smaller in the "
+                "book's own styles (`.inscription { --inscription-size: 28pt; }`)"))
+    return findings
 
 
 def stranded_headings(rendered, room_mm=12):
@@ -90,16 +147,16 @@ def widows_and_orphans(rendered, least=2):
 
 def lone_last_characters(rendered):
     """Justified paragraphs whose last line holds a single Han character."""
-    from .typography import is_han
+    from .typography import CLOSING, GLUE_TO_PREVIOUS, STOPS, is_han
     findings = []
     for index, piece in _paragraph_pieces(rendered):
         if piece.lines < 2 or piece.continues:
             continue
-        letters = piece.last_line.strip().rstrip("，。、；：？！）」』》〉…—”’")
+        letters = piece.last_line.strip().rstrip(STOPS + CLOSING + GLUE_TO_PREVIOUS + "…")
         if len(letters) == 1 and is_han(letters):
             findings.append(Finding(
                 "warning", "lone-character", _where(rendered.manifest, index, piece.source),
-                f"the paragraph ends with 「{piece.last_line.strip()}」 alone on its last line "
+                f"the paragraph ends with `{piece.last_line.strip()}` alone on its last line "
                 "— rewrite a few characters or check the text markup"))
     return findings
 
@@ -152,7 +209,7 @@ def unnamed_photos(book):
                 "info", "no-alt", f"{block.file.name}:{block.line}",
                 f"{len(unnamed)} photo{'s' if len(unnamed) > 1 else ''} with no caption "
                 f"({unnamed[0].rsplit('/', 1)[-1]}{' …' if len(unnamed) > 1 else ''}): screen "
-                f"readers hear only 「…{book.labels['separator']}{book.labels['photo']}」 — give "
+                f"readers hear only `…{book.labels['separator']}{book.labels['photo']}` — give "
                 f"each an `alt:` (what it shows)"))
     return findings
 
@@ -189,7 +246,8 @@ def binding(book, manifest):
     if not missing:
         return findings
     rule = press.binding_rule(book.production)
-    remove = (manifest.page_count % 4) if book.production["binding"] == "saddle-stitch" else 1
+    remove = manifest.page_count % (4 if book.production["binding"] == "saddle-stitch"
+                                    else book.production["signature"])
     return findings + [Finding(
         "error", "binding", "book.yaml",
         f"{manifest.page_count} pages: the count must be {rule} — add {missing} "
@@ -248,22 +306,46 @@ def _shown(book, file):
         else path.name
 
 
+SIDES = {"right": 1, "left": 0}  # the folio's remainder by 2 on that side (folio 01 is a recto)
+
+
 def folio_plan(book, manifest):
-    """Each chapter and section must start on the folio book.yaml plans for it."""
+    """Each chapter and section must start on the folio book.yaml plans for it. A chapter
+    opens on a recto (an odd folio), a section on the side `section_side` says: a plan on the
+    other side cannot hold, and a chapter that moves moves by whole spreads."""
     findings = []
     items = {item.id: item for chapter in book.chapters for item in (chapter, *chapter.sections)}
     for entry in manifest.entries:
         if entry.planned_folio is None or entry.folio == entry.planned_folio:
             continue
         item = items[entry.id]
-        difference = entry.folio - entry.planned_folio
-        direction = "over" if difference > 0 else "under"
+        plan, line = item.plan
+        where = f"{plan.name}:{line}"
+        side = "right" if entry.level == 1 else book.design["section_side"]
+        planned, landed = entry.planned_folio, entry.folio
+        if side in SIDES and planned % 2 != SIDES[side]:
+            near = (planned - 1, planned + 1)
+            findings.append(Finding(
+                "error", "folio-plan", where,
+                f"{entry.title} ({item.file.name}) is planned on folio {planned:02d}, a "
+                f"{'verso' if planned % 2 == 0 else 'recto'}, but it opens on a "
+                f"{'recto' if side == 'right' else 'verso'} — plan {near[0]:02d} or "
+                f"{near[1]:02d} (it lands on {landed:02d} now)"))
+            continue
+        pages = abs(landed - planned)
+        step = 1 if side == "any" else 2
+        if landed > planned:
+            what = (f"the pages before it run over — shorten them by {pages - step + 1}"
+                    f"{f' to {pages}' if step > 1 else ''} pages (photo sizes, grids, page "
+                    f"breaks), or plan it on {landed:02d}")
+        else:
+            what = (f"the pages before it fall short — lengthen them by "
+                    f"{pages - step + 1}{f' to {pages}' if step > 1 else ''} pages, or plan "
+                    f"it on {landed:02d}")
         findings.append(Finding(
-            "error", "folio-plan", f"{item.file.name}:{item.line}",
-            f"{entry.title} starts on folio {entry.folio:02d}, planned {entry.planned_folio:02d}: "
-            f"the pages before it run {abs(difference)} page{'s' if abs(difference) > 1 else ''} "
-            f"{direction} — {'shorten' if difference > 0 else 'lengthen'} them (photo sizes, "
-            f"grids, page breaks) or change the plan in book.yaml"))
+            "error", "folio-plan", where,
+            f"{entry.title} ({item.file.name}) starts on folio {landed:02d}, planned "
+            f"{planned:02d}: {what}"))
     return findings
 
 

@@ -26,13 +26,13 @@ def pages_to_add(page_count, production):
     """Blank pages the binding needs (0 when the count fits)."""
     if production["binding"] == "saddle-stitch":
         return -page_count % 4
-    return -page_count % 2
+    return -page_count % production["signature"]
 
 
 def binding_rule(production):
     if production["binding"] == "saddle-stitch":
         return "a multiple of 4 (saddle stitch)"
-    return f"even (perfect binding, signatures of {production['signature']})"
+    return f"a multiple of {production['signature']} (perfect binding: whole signatures)"
 
 
 def pad(writer, count, at):

@@ -18,7 +18,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import colour, editions, engine, forks, html, parts as kept, press, screen
+from . import colour, editions, engine, forks, html, parts as kept, press, screen, typography
 from .errors import BuildError
 from .model import Entry, Manifest, Part, Rendered
 
@@ -210,8 +210,9 @@ def _manifest(book, pages, front_pages, images):
                              item.planned_folio))
 
     for chapter in book.chapters:
-        add(chapter, 1, f"{chapter.number}．{chapter.title}" if chapter.number else chapter.title)
+        suffix = book.labels["number_suffix"] if chapter.number else ""
+        add(chapter, 1, f"{chapter.number}{suffix}{typography.plain(chapter.title)}")
         for section in chapter.sections:
-            add(section, 2, f"{section.number}{section.title}")
+            add(section, 2, f"{section.number}{typography.plain(section.title)}")
     missing = [path for path, url in images.items() if url is None]
     return Manifest(front_pages, len(pages), entries, missing, anchors.get("colophon"))

@@ -15,10 +15,17 @@ No character is added or removed: the PDF's text layer stays the source text.
   characters (and the marks after them) are kept together;
 - a dash, wave dash or middle dot (—, ～, ·), which Pango lets start a line, stays with the
   character before it.
+
+These rules are for Chinese text. A text may hold passages in other languages, written
+`[Fortaleza do Monte]{lang=pt}` (languages.py lists them): each becomes a span with its
+`lang`, set by its language's rules — Latin text gets none of the above (its quotes and
+apostrophes stay Latin, its faces and hyphenation come from the stylesheet).
 """
 
 import re
 from dataclasses import dataclass, field
+
+from . import languages
 
 OPENING = "（「『《〈“‘【〔［｛"
 CLOSING = "）」』》〉”’】〕］｝"
@@ -44,6 +51,59 @@ class Part:
 
 
 @dataclass
+class Segment:
+    """A passage of one language: `lang` its tag when marked in the text (None: the text's
+    own language), `groups` its parts."""
+
+    lang: str | None
+    groups: list
+    classes: str = ""   # gap-before / gap-after: a Latin passage beside Han, as inside one
+
+
+SPAN = re.compile(r"\[([^\[\]]+)\]\{lang=([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\}")
+
+
+def passages(text):
+    """The text as (language tag or None, passage) pairs, in order."""
+    found, position = [], 0
+    for match in SPAN.finditer(text):
+        if match.start() > position:
+            found.append((None, text[position:match.start()]))
+        found.append((match[2], match[1]))
+        position = match.end()
+    if position < len(text) or not found:
+        found.append((None, text[position:]))
+    return found
+
+
+def plain(text):
+    """The text without its language marks: what a PDF's outline, a running head or the
+    metadata show."""
+    return SPAN.sub(r"\1", str(text))
+
+
+def segments(text, lang):
+    """The text, in language `lang`, as Segments ready for the `m.text()` template macro:
+    Chinese passages by the rules above, others as they are."""
+    result, pieces = [], passages(str(text))
+    for index, (tag, passage) in enumerate(pieces):
+        language = languages.of(tag or lang)
+        chinese = language is None or language.chinese
+        segment = Segment(tag, runs(passage) if chinese else [Group(False, [Part(passage)])])
+        if not chinese and passage:
+            # The quarter-em between Han and a Latin passage marked in the text, as between
+            # Han and a Latin word written inside Chinese.
+            before = pieces[index - 1][1] if index else ""
+            after = pieces[index + 1][1] if index + 1 < len(pieces) else ""
+            gaps = [name for name, han, latin in (
+                ("gap-before", before[-1:], passage[0]), ("gap-after", after[:1], passage[-1]))
+                if han and is_han(han) and _latin(latin)]
+            segment.classes = " ".join(gaps)
+        result.append(segment)
+    return result
+
+
+@dataclass
 class Group:
     """Parts that must stay on one line (`nobr`) or may break anywhere."""
 
@@ -61,7 +121,9 @@ def runs(text):
             # first mark, whose blank half faces the second.
             classes[i + 1 if text[i + 1] in OPENING else i].add("halt")
     for i, char in enumerate(text):
-        if char in QUOTES:
+        # A quote between two Latin letters is an apostrophe (St. Anthony’s): it stays Latin.
+        apostrophe = 0 < i < len(text) - 1 and _latin(text[i - 1]) and _latin(text[i + 1])
+        if char in QUOTES and not apostrophe:
             classes[i].add("fwid")
     keep = [False] * len(text)
     for match in LATIN.finditer(text):
@@ -80,6 +142,10 @@ def runs(text):
                 keep[i] = True
     _keep_last_two(text, keep)
     return _group(text, classes, keep)
+
+
+def _latin(char):
+    return char.isascii() and char.isalnum() or "\u00c0" <= char <= "\u024f"
 
 
 def _keep_last_two(text, keep):

@@ -18,6 +18,8 @@ from .photos import orientation_of
 CSS_PX_PER_INCH = 96
 OVERFLOW_TOLERANCE_PX = 1.0
 HEADINGS = {"heading", "table-title", "section-title"}
+# Pieces of the book that must fit one page: the cover, the title page, the colophon.
+ONE_PAGE = {"cover", "title-page", "colophon"}
 
 
 @dataclass
@@ -44,6 +46,15 @@ class Photo:
 
 
 @dataclass
+class Inscription:
+    """A piece of a vertical inscription (題辭) on one page."""
+
+    key: tuple           # the same for every piece of one inscription
+    source: str | None   # content file:line
+    outside: list        # ("signature" or "lines", side, px) drawn outside the page area
+
+
+@dataclass
 class Page:
     anchors: list = field(default_factory=list)    # element ids, in order
     photos: list = field(default_factory=list)     # Photo of each raster photo drawn
@@ -51,6 +62,8 @@ class Page:
     overflows: list = field(default_factory=list)  # (source, side, px past the page area)
     headings: list = field(default_factory=list)   # (source, px left below the heading)
     paragraphs: list = field(default_factory=list)
+    inscriptions: list = field(default_factory=list)  # Inscription of each 題辭 on it
+    singles: list = field(default_factory=list)    # (class, source) of ONE_PAGE pieces on it
 
 
 def read(pages, part=0):
@@ -76,18 +89,25 @@ def _page(page, part, keys):
             record.slots.append(element.get("data-image"))
         if (source is not None and not skipped and source not in overflowing
                 and isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox))):
-            over_right = box.position_x + box.width - right
-            over_bottom = box.position_y + box.height - bottom
-            if max(over_right, over_bottom) > OVERFLOW_TOLERANCE_PX:
+            over = {"right": box.position_x + box.width - right,
+                    "foot": box.position_y + box.height - bottom,
+                    "head": top - box.position_y}  # a box placed at the foot, too tall
+            side = max(over, key=over.get)
+            if over[side] > OVERFLOW_TOLERANCE_PX:
                 overflowing.add(source)
-                record.overflows.append(
-                    (source, *(("right", over_right) if over_right > over_bottom
-                               else ("foot", over_bottom))))
+                record.overflows.append((source, side, over[side]))
         if not isinstance(box, wboxes.BlockBox) or element is None:
             continue
         classes = element.get("class") or ""
+        for name in ONE_PAGE & set(classes.split()):
+            if (name, source) not in record.singles:
+                record.singles.append((name, source))
         if HEADINGS & set(classes.split()):
             record.headings.append((source, bottom - (box.position_y + box.margin_height())))
+        if "inscription" in classes.split():  # a 題辭's figure: one piece on each page
+            key = keys.setdefault(element, (part, len(keys)))
+            record.inscriptions.append(Inscription(key, source, _outside(box, (left, top, right,
+                                                                              bottom))))
         if element.tag == "p" and "inscription" not in classes:  # the 題辭 are vertical
             lines = [child for child in box.children if isinstance(child, wboxes.LineBox)]
             if lines:
@@ -98,6 +118,30 @@ def _page(page, part, keys):
                     key, source, len(lines), bool(getattr(box, "remove_decoration_bottom",
                                                           False)), text))
     return record
+
+
+def _outside(box, area):
+    """How far the text of an inscription is drawn outside the page area: the worst side of
+    its signature and of its lines, [(part, side, px)]."""
+    left, top, right, bottom = area
+    signature = set()
+    for child, _, _ in _walk(box):
+        element = getattr(child, "element", None)
+        if element is not None and "inscription-signature" in (element.get("class") or ""):
+            signature.update(id(text) for text, _, _ in _walk(child)
+                             if isinstance(text, wboxes.TextBox))
+    worst = {}
+    for child, _, _ in _walk(box):
+        if not isinstance(child, wboxes.TextBox):
+            continue
+        part = "signature" if id(child) in signature else "lines"
+        for side, amount in (("foot", child.position_y + child.height - bottom),
+                             ("head", top - child.position_y),
+                             ("left", left - child.position_x),
+                             ("right", child.position_x + child.width - right)):
+            if amount > max(OVERFLOW_TOLERANCE_PX, worst.get(part, ("", 0))[1]):
+                worst[part] = (side, amount)
+    return [(part, side, amount) for part, (side, amount) in sorted(worst.items())]
 
 
 def _walk(box, source=None, skipped=False):
