@@ -6,16 +6,27 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common ghostscript poppler-utils qpdf \
-        mupdf-tools
+        mupdf-tools fonts-noto-core
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup isbn proofs check watch bench pdfjs
+.PHONY: all catalogue test clean debs setup isbn proofs check watch bench pdfjs photos
 
 all: catalogue
 
+# Another book: `make BOOK=examples/macao-heritage` builds the book whose catalogue/ and images/
+# are in that folder, into build/macao-heritage/; `make photos BOOK=…` first puts a generated
+# camera-like photo wherever its content names one that has not arrived.
+BOOK ?=
+BOOK_ARGS := $(if $(BOOK),--catalogue $(BOOK)/catalogue --out build/$(notdir $(BOOK)))
+
 catalogue: setup
-	$(PY) -m typeset build --pad
+	$(PY) -m typeset build --pad $(BOOK_ARGS)
+
+# Never for the catalogue itself: its empty slots wait for the real photos.
+photos: setup
+	$(if $(BOOK),,$(error make photos needs BOOK=examples/<slug>))
+	$(PY) -m typeset.samples $(BOOK)/catalogue
 
 test: setup pdfjs
 	$(PY) -m pytest
@@ -66,7 +77,7 @@ proofs: setup
 
 # The preflight report of a fresh build: every error and warning (STRICT=1: errors fail).
 check: setup
-	$(PY) -m typeset check --pad $(if $(STRICT),--strict)
+	$(PY) -m typeset check --pad $(if $(STRICT),--strict) $(BOOK_ARGS)
 
 # Rebuild on every change under catalogue/, images/, templates/ and styles/ (Ctrl-C stops).
 watch: setup

@@ -348,3 +348,34 @@ def camera_set(folder, count=150, size=(4000, 3000), seed=0):
                            seed=seed * 100003 + i, orientation=orientation)
         part.replace(path)  # whole or absent: an interrupted run leaves no truncated file
     return paths
+
+
+def fill(catalogue, size=(4000, 3000)):
+    """A camera JPEG (or, for a .png, an illustration) at every image path the book's content
+    names that has no file yet — so a book can be built and looked at with photos in their
+    slots before the real ones arrive. Files that are there are never touched. Returns the
+    paths written."""
+    from . import content, kinds
+    book = content.load(Path(catalogue))
+    written = []
+    for block in book.blocks():
+        for name in kinds.images_of(block):
+            path = book.images.joinpath(*name.split("/")[1:])
+            if path.exists() or path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            seed = zlib.crc32(name.encode()) % 100003  # EXIF dates stay within a year
+            part = path.with_name(path.name + ".part")
+            if path.suffix.lower() == ".png":
+                _save(_illustration((1600, 1200), seed), part, "PNG")
+            else:
+                camera_jpeg(part, size, quality=90, seed=seed)
+            part.replace(path)
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # make photos [BOOK=…]
+    import sys
+    for path in fill(sys.argv[1] if len(sys.argv) > 1 else "catalogue"):
+        print(path)
