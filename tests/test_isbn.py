@@ -3,6 +3,7 @@ colophon and the metadata, and builds are byte-reproducible."""
 
 import shutil
 
+import pikepdf
 import pypdfium2
 import pytest
 from pypdf import PdfReader
@@ -158,3 +159,28 @@ def test_xmp_and_info_agree(book_with_colophon, monkeypatch):
     assert xmp.dc_language == ["zh-Hant"] and xmp.dc_identifier == "urn:isbn:9789996512346"
     assert info["/CreationDate"] == "D:20210701000000Z"
     assert xmp.xmp_create_date.isoformat().startswith("2021-07-01T00:00:00")
+
+
+def test_the_barcode_is_in_the_lower_right_quarter_of_the_back_cover(catalogue_build):
+    """Chinese, Hong Kong and Macau practice: the EAN-13 at the lower right of the back cover
+    (by the spine). Found as a row crossing its 30 bars inside the back cover's trim."""
+    path = catalogue_build.paths["cover"]
+    page = pypdfium2.PdfDocument(str(path))[0]
+    dpi = 300  # a module of the bars is 0.33 mm: 4 pixels
+    image = page.render(scale=dpi / 72).to_pil().convert("L")
+    with pikepdf.open(path) as pdf:
+        trim = [float(v) * dpi / 72 for v in pdf.pages[0].TrimBox]
+    height = image.height
+    left, top, bottom = trim[0], height - trim[3], height - trim[1]
+    back_width = float(content.load(CATALOGUE).design["trim_width"][:-2]) / 25.4 * dpi
+    back = image.crop((round(left), round(top), round(left + back_width), round(bottom)))
+    pixels = back.load()
+    for y in range(back.height - 1, 0, -2):  # a row across the 30 bars of the EAN-13
+        row = [pixels[x, y] < 40 for x in range(back.width)]
+        if sum(1 for a, b in zip([False] + row, row) if b and not a) == 30:
+            break
+    else:
+        raise AssertionError("no barcode on the back cover")
+    middle_x, middle_y = (row.index(True) + back.width - row[::-1].index(True)) / 2, y
+    box = (row.index(True), y)
+    assert middle_x > back.width / 2 and middle_y > back.height / 2, (box, back.size)

@@ -175,3 +175,26 @@ def test_a_paragraph_ending_with_one_character_alone_is_named(small_book):
         Rendered(document, manifest, [], pages=engine.facts.read(document.pages)))
     assert [(f.kind, f.where) for f in found] == [("lone-character", "folio 01 (one.yaml:7)")]
     assert "`困`" in found[0].message
+
+
+def test_a_page_that_stops_short_inside_a_chapter_is_named(small_book):
+    """A planted short page: a paragraph, then a page break inside the chapter. The chapter's
+    last page may end short (its next page opens a chapter); that one is not named."""
+    small_book.write("one.yaml", """
+        id: one
+        number: 一
+        title: 第一章
+        blocks:
+          - paragraph: 貧困是人類社會的頑疾。
+          - pagebreak: page
+          - paragraph: 反貧困始終是古今中外治國安邦的一件大事。
+        """)
+    small_book.book["chapters"][1]["folio"] = 5
+    small_book.write_book()
+    result = small_book.build(strict=False)
+    [finding] = kinds(result.findings, "underfull")
+    assert finding.level == "warning" and finding.where.startswith("folio 01 (one.yaml:")
+    assert "ends at" in finding.message and "fill_min 75%" in finding.message
+    small_book.book["production"] = {"fill_min": 5}
+    small_book.write_book()
+    assert kinds(small_book.build(strict=False).findings, "underfull") == []

@@ -228,3 +228,26 @@ def test_a_marked_latin_passage_keeps_the_quarter_em_from_han():
         "從[Senado Square]{lang=en}到[Largo]{lang=pt} 與（[Macao]{lang=en}）", "zh-Hant")]
     assert found == [(None, ""), ("en", "gap-before gap-after"), (None, ""),
                      ("pt", "gap-before"), (None, ""), ("en", ""), (None, "")]
+
+
+def test_a_simplified_line_keeps_one_face_for_its_han_and_punctuation(screen_pdf):
+    """In a Simplified block every run — quotes, dashes, the last characters kept together —
+    is set in the block's face: no line that has Simplified glyphs mixes in a Traditional or
+    another face for its Han characters and Chinese punctuation."""
+    chinese = set(typography.OPENING + typography.CLOSING + typography.STOPS + "—…")
+    mixed, simplified = [], 0
+    with pdfplumber.open(screen_pdf) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            lines = {}
+            for char in page.chars:
+                text = char["text"]
+                if len(text) == 1 and (typography.is_han(text) or text in chinese):
+                    key = (round(char["top"]), round(char["size"], 1))
+                    lines.setdefault(key, []).append(char["fontname"].split("+")[-1])
+            for faces in lines.values():
+                if any("-SC" in face for face in faces):
+                    simplified += 1
+                    if len(set(faces)) > 1:
+                        mixed.append((number, sorted(set(faces))))
+    assert simplified > 80  # the clippings and letters in Simplified (95 lines)
+    assert mixed == []

@@ -137,6 +137,7 @@ PRODUCTION = {
     "photo_colour": optional(choice("keep", "convert"), "keep"),  # RGB photos to the press
     "spine_text_min": optional(length, "5mm"),    # the spine carries the title from this width
     "print_dpi": optional(positive(integer), 300),  # photos below this warn in preflight
+    "fill_min": optional(between(0, 100), 75),    # %: a page whose content ends higher is named
     "screen_dpi": optional(positive(integer), 150),  # photos are downsampled to this on screen
     "screen_quality": optional(between(1, 95), 78),  # … and recompressed at this quality
     "screen_budget_mb": optional(positive(number), 10),  # the web file's size budget

@@ -45,6 +45,7 @@ def _environment(folders):
     env.filters["rows"] = rows
     env.filters["typeset"] = _typeset
     env.filters["plain"] = typography.plain
+    env.globals["opening_marks"] = typography.OPENING
     return env
 
 

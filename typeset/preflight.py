@@ -25,6 +25,7 @@ def preflight(book, rendered):
             *missing_images(book, rendered), *low_resolution(book, rendered),
             *crops(book, rendered),
             *colour_modes(book), *unused_images(book), *overflow(rendered), *one_page(rendered),
+            *underfull(book, rendered),
             *inscriptions(rendered),
             *stranded_headings(rendered), *widows_and_orphans(rendered),
             *lone_last_characters(rendered), *unnamed_photos(book),
@@ -46,6 +47,31 @@ def overflow(rendered):
                     "its box larger")
             for index, page in enumerate(rendered.pages)
             for source, side, amount in page.overflows]
+
+
+def underfull(book, rendered):
+    """Pages whose content stops short: ending above `fill_min` % of the type area, when the
+    page is not the last of its chapter or section (the next page opens another one) and is
+    not full by design (a full-bleed photo, an inscription). A blank page is the binding's or
+    a recto opening's, and is not named here."""
+    least = book.production["fill_min"] / 100
+    manifest, pages = rendered.manifest, rendered.pages
+    openings = {entry.page for entry in manifest.entries}
+    findings = []
+    for index, page in enumerate(pages):
+        if manifest.folio(index) is None or page.filled is None or page.designed_full:
+            continue
+        following = pages[index + 1] if index + 1 < len(pages) else None
+        last = (following is None or index + 1 in openings or following.filled is None
+                or index + 1 == manifest.colophon)
+        if last or page.filled >= least:
+            continue
+        findings.append(Finding(
+            "warning", "underfull", _where(manifest, index, page.last_source),
+            f"the page's content ends at {page.filled:.0%} of the type area (fill_min "
+            f"{least:.0%}) and the next page goes on — let a photo on it grow (size, shape), "
+            "bring a block up from the next page, or move a page break"))
+    return findings
 
 
 def one_page(rendered):

@@ -64,6 +64,12 @@ class Page:
     paragraphs: list = field(default_factory=list)
     inscriptions: list = field(default_factory=list)  # Inscription of each 題辭 on it
     singles: list = field(default_factory=list)    # (class, source) of ONE_PAGE pieces on it
+    # How far down the type area the content reaches (0–1; None: nothing on the page), the
+    # source of the block lowest on it, and whether the page is full by design (a full-bleed
+    # photo, an inscription's columns).
+    filled: float | None = None
+    last_source: str | None = None
+    designed_full: bool = False
 
 
 def read(pages, part=0):
@@ -79,8 +85,18 @@ def _page(page, part, keys):
     left, top = box.content_box_x(), box.content_box_y()
     right, bottom = left + box.width, top + box.height
     overflowing = set()
+    lowest = None
     for box, source, skipped in _walk(page._page_box):
         element = getattr(box, "element", None)
+        if source is not None and skipped:
+            record.designed_full = True
+        if source is not None and (
+                isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox))
+                or isinstance(box, wboxes.BlockBox) and element is not None
+                and "slot" in (element.get("class") or "").split()):
+            end = box.position_y + box.margin_height()
+            if top <= box.position_y < bottom and (lowest is None or end > lowest):
+                lowest, record.last_source = end, source
         if isinstance(box, wboxes.ReplacedBox) and box.element_tag == "img":
             photo = _photo(box, source)
             if photo:
@@ -105,6 +121,7 @@ def _page(page, part, keys):
         if HEADINGS & set(classes.split()):
             record.headings.append((source, bottom - (box.position_y + box.margin_height())))
         if "inscription" in classes.split():  # a 題辭's figure: one piece on each page
+            record.designed_full = True
             key = keys.setdefault(element, (part, len(keys)))
             record.inscriptions.append(Inscription(key, source, _outside(box, (left, top, right,
                                                                               bottom))))
@@ -117,6 +134,8 @@ def _page(page, part, keys):
                 record.paragraphs.append(Paragraph(
                     key, source, len(lines), bool(getattr(box, "remove_decoration_bottom",
                                                           False)), text))
+    if lowest is not None:
+        record.filled = min(1.0, (lowest - top) / (bottom - top))
     return record
 
 
