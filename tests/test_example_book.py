@@ -148,3 +148,17 @@ def test_the_books_own_labels_are_used(example):
     reader = pypdf.PdfReader(result.paths["screen"])
     assert book.labels["number_suffix"] != "．"
     assert not any("．" in item.title for item in reader.outline if not isinstance(item, list))
+
+
+def test_the_colophon_carries_the_publication_entries_and_the_trim(example):
+    """book.yaml `publication:` entries with their labels, the format from the trim, the
+    copyright line; a name is never split across lines."""
+    result, book = example
+    with pdfplumber.open(result.paths["print"]) as pdf:
+        text = pdf.pages[-1].extract_text()  # the colophon closes the book (--pad goes before it)
+    separator = book.labels["separator"]
+    assert f"{book.labels['format']}{separator}170 × 240 mm" in text
+    for name, value in book.publication.items():
+        label = "" if name == "copyright" else f"{book.labels[name]}{separator}"
+        assert f"{label}{value}".replace(" ", "").replace("\u3000", "") in \
+            text.replace(" ", "").replace("\u3000", ""), name

@@ -108,7 +108,8 @@ def test_no_line_starts_or_ends_with_a_forbidden_mark(lines):
     starts = [(line.page, line.text) for _, line, _ in lines
               if line.text.strip()[:1] in NO_LINE_START
               and line.text.strip().lstrip("—") not in names
-              and squeeze(line.text)[:4] not in openings]
+              and squeeze(line.text)[:4] not in openings
+              and line.text.strip() != "……"]  # a table row that is only "and so on" (.....)
     # The testimonials' large opening quote is a decoration on a line of its own.
     ends = [(line.page, line.text) for _, line, _ in lines
             if line.text.strip()[-1:] in NO_LINE_END and line.text.strip() != "“"]
@@ -251,3 +252,13 @@ def test_a_simplified_line_keeps_one_face_for_its_han_and_punctuation(screen_pdf
                         mixed.append((number, sorted(set(faces))))
     assert simplified > 80  # the clippings and letters in Simplified (95 lines)
     assert mixed == []
+
+
+def test_the_editors_choices_normalise_chinese_text_not_its_source():
+    """design `quotes` and `punctuation`: the source's ASCII marks and typed spaces set as
+    Chinese marks; quotes converted one way; an apostrophe between Latin letters kept."""
+    source = "他說：“好的.....”(五十二)  中央電視台[新聞聯播] 時間： 2018年 St. Anthony’s 好…"
+    assert typography.normalise(source) == source
+    assert typography.normalise(source, "corner", "normalise") == (
+        "他說：「好的……」（五十二）中央電視台《新聞聯播》時間：2018年 St. Anthony’s 好……")
+    assert typography.normalise("「好」『的』", "curly") == "“好”‘的’"

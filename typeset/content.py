@@ -29,7 +29,12 @@ BOOK_FIELDS = {"slug": required(text), "title": required(text), "subtitle": opti
                "locale": optional(design.language_tag, "zh-Hant"),
                "organisers": optional(lines, []), "images": optional(text, "../images"),
                "isbn": optional(isbn_number), "design": required(lambda v, w: v),
-               "production": optional(lambda v, w: v), "chapters": required(lambda v, w: v)}
+               "production": optional(lambda v, w: v), "chapters": required(lambda v, w: v),
+               "publication": optional(lambda v, w: v)}
+# The colophon's publication entries (版權頁), each printed with its label from labels.yaml;
+# the format (規格) is the trim, from the design tokens.
+PUBLICATION = {name: optional(text) for name in (
+    "publisher", "designer", "printer", "edition", "print_run", "price", "copyright")}
 
 
 def load(catalogue, photos=None):
@@ -68,14 +73,31 @@ def load(catalogue, photos=None):
                            "create it (the photos go there; until one arrives its slot shows a "
                            "placeholder), or point `images:` at the folder that holds them")
     tokens = design.design(data["design"], book_path, data.line_of("design"))
+    publication = check_fields(data.get("publication") or {}, PUBLICATION,
+                               Where(book_path, data.line_of("publication") or data.line,
+                                     "publication"))
+    for name, value in publication.items():
+        if value:
+            _check_passages(value, Where(book_path, _line(data, "publication", name),
+                                         f"publication.{name}"))
     labels, label_lines = _labels(catalogue)
+    entries = [name for name, value in publication.items() if value and name != "copyright"]
+    for name in entries + (["format"] if entries else []):
+        if name not in labels:
+            raise ContentError(book_path, _line(data, "publication", name),
+                               f"publication.{name}: labels.yaml has no label for it",
+                               f"add `{name}: …` to labels.yaml (what the colophon prints "
+                               "before it; the format's label is `format`)")
     book = Book(catalogue=catalogue, images=images, slug=meta["slug"], title=meta["title"],
                 subtitle=meta["subtitle"], year=meta["year"], language=meta["language"],
                 locale=meta["locale"], organisers=meta["organisers"], isbn=meta["isbn"],
                 design=tokens, production=design.production(data, book_path, tokens),
                 labels=labels, queries=_queries(catalogue),
+                publication={name: value for name, value in publication.items() if value},
                 sources={**{name: (book_path, data.line_of(name))
                             for name in ("title", "subtitle", "year", "organisers")},
+                         **{f"publication.{name}": (book_path, _line(data, "publication", name))
+                            for name, value in publication.items() if value},
                          **{f"fonts.{role}": (book_path, _line(data["design"], "fonts", role))
                             for role in tokens["fonts"]},
                          **{f"labels.{name}": (catalogue / "labels.yaml", line)

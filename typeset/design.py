@@ -112,6 +112,10 @@ DESIGN = {
     "body_leading": required(positive(number)), "measure": required(positive(integer)),
     "colours": required(token_names(colour)), "fonts": required(token_names(font_family)),
     "section_side": optional(choice("any", "left", "right"), "left"),  # where a section opens
+    # The editor's typographic choices for Chinese text, applied as it is set (the source is
+    # left as written): the quotation marks, and ASCII marks typed in Chinese.
+    "quotes": optional(choice("keep", "corner", "curly"), "keep"),
+    "punctuation": optional(choice("keep", "normalise"), "keep"),
 }
 # The font roles a book may name (languages.py: which role sets which language; the kind
 # `inscription` its own); body and heading always, the others when its text needs them (the

@@ -125,6 +125,9 @@ def texts(book):
         values = getattr(book, name)
         for value in values if isinstance(values, list) else [values]:
             yield from _passages(value, (heading.body, heading.heading), book.sources[name])
+    for name, value in book.publication.items():
+        yield from _passages(value, (heading.body, heading.heading),
+                             book.sources[f"publication.{name}"])
     for name, value in book.labels.items():
         yield from _passages(value, (heading.body, heading.heading),
                              book.sources[f"labels.{name}"])

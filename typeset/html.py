@@ -46,6 +46,8 @@ def _environment(folders):
     env.filters["typeset"] = _typeset
     env.filters["plain"] = typography.plain
     env.globals["opening_marks"] = typography.OPENING
+    env.filters["mm"] = lambda length: f"{to_mm(length):g}"
+    env.filters["to_last_sentence"] = typography.to_last_sentence
     return env
 
 
@@ -55,7 +57,8 @@ def _typeset(context, value):
     drawn, else the book's."""
     block = context.get("block")
     lang = getattr(block, "lang", None) or context["book"].language
-    return typography.segments(value, lang)
+    design = context["book"].design
+    return typography.segments(value, lang, design["quotes"], design["punctuation"])
 
 
 def page(book, template, images=None, **context):

@@ -67,6 +67,7 @@ class Book:
     labels: dict
     chapters: list = field(default_factory=list)
     queries: list = field(default_factory=list)  # the editor's, from queries.yaml
+    publication: dict = field(default_factory=dict)  # the colophon's entries (book.yaml)
     sources: dict = field(default_factory=dict)  # title, labels.contents … → (file, line)
 
     def blocks(self):

@@ -82,14 +82,50 @@ def plain(text):
     return SPAN.sub(r"\1", str(text))
 
 
-def segments(text, lang):
+CORNER = str.maketrans("“”‘’", "「」『』")
+CURLY = str.maketrans("「」『』", "“”‘’")
+HAN_OR_MARK = r"[\u3400-\u9fff（「『《〈【〔，。、；：？！）」』》〉】〕]"
+
+
+def normalise(text, quotes="keep", punctuation="keep"):
+    """A Chinese passage with the editor's typographic choices (design `quotes`,
+    `punctuation`): quotation marks as corner brackets 「」『』 or curly “”‘’ (an apostrophe
+    between Latin letters stays); ASCII marks typed in Chinese as their full-width forms —
+    three dots or more, or a lone …, as the two-em ……; ( ) beside Han as （ ）, [ ] as the
+    title marks 《 》 (a programme's or a paper's name) — and a space typed after a full-width mark removed (the mark has its own blank)."""
+    if quotes != "keep":
+        table = CORNER if quotes == "corner" else CURLY
+        text = "".join(char if (char in "‘’" and 0 < i < len(text) - 1 and _latin(text[i - 1])
+                                and _latin(text[i + 1])) else char.translate(table)
+                       for i, char in enumerate(text))
+    if punctuation == "normalise":
+        text = re.sub(r"\.{3,}|。{3,}|(?<!…)…(?!…)", "……", text)
+        text = re.sub(rf"\((?={HAN_OR_MARK})", "（", text)
+        text = re.sub(rf"(?<={HAN_OR_MARK})\)", "）", text)
+        text = re.sub(rf"\[(?={HAN_OR_MARK})", "《", text)  # a title: [新聞聯播] as 《新聞聯播》
+        text = re.sub(rf"(?<={HAN_OR_MARK})\]", "》", text)
+        text = re.sub(f"(?<=[{re.escape(STOPS + CLOSING.replace('”', '').replace('’', ''))}])[ \u3000]+",
+                      "", text)
+    return text
+
+
+def to_last_sentence(text):
+    """The text up to its last full sentence (after 。！？), for an excerpt that the source
+    cuts mid-sentence; the whole text when it has no sentence end."""
+    ends = [text.rfind(mark) for mark in "。！？"]
+    end = max(ends)
+    return text[:end + 1] if end >= 0 else text
+
+
+def segments(text, lang, quotes="keep", punctuation="keep"):
     """The text, in language `lang`, as Segments ready for the `m.text()` template macro:
-    Chinese passages by the rules above, others as they are."""
+    Chinese passages by the rules above (and `normalise`d), others as they are."""
     result, pieces = [], passages(str(text))
     for index, (tag, passage) in enumerate(pieces):
         language = languages.of(tag or lang)
         chinese = language is None or language.chinese
-        segment = Segment(tag, runs(passage) if chinese else [Group(False, [Part(passage)])])
+        segment = Segment(tag, runs(normalise(passage, quotes, punctuation)) if chinese
+                          else [Group(False, [Part(passage)])])
         if not chinese and passage:
             # The quarter-em between Han and a Latin passage marked in the text, as between
             # Han and a Latin word written inside Chinese.
