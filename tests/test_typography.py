@@ -262,3 +262,24 @@ def test_the_editors_choices_normalise_chinese_text_not_its_source():
     assert typography.normalise(source, "corner", "normalise") == (
         "他說：「好的……」（五十二）中央電視台《新聞聯播》時間：2018年 St. Anthony’s 好……")
     assert typography.normalise("「好」『的』", "curly") == "“好”‘的’"
+
+
+def test_a_headline_breaks_between_phrases_not_inside_a_word():
+    """Headlines (clippings, videos) break at typed spaces and after 、，：；！？; a short
+    phrase is kept whole, a long one keeps its last four characters together."""
+    assert typography.phrases("澳门回归20年 苗侗风情来助兴") == [
+        ("澳门回归20年", True, " "), ("苗侗风情来助兴", True, "")]
+    assert typography.phrases("省政府与澳门特别行政区政府、中央政府驻澳门联络办公室签署扶贫框架协议") == [
+        ("省政府与澳门特别行政区政府、", True, ""),
+        ("中央政府驻澳门联络办公室签署扶贫", False, ""), ("框架协议", True, "")]
+    assert typography.phrases("從[Senado Square]{lang=en}出發") == [
+        ("從[Senado Square]{lang=en}出發", False, "")]
+
+
+def test_the_clippings_headlines_break_where_the_phrases_allow(print_pdf):
+    """In the book: 「澳门回归20年 苗侗风情来助兴」 breaks at its space, and the long headline
+    on folio 83 does not leave 「架协议」 alone on its second line."""
+    with pdfplumber.open(print_pdf) as pdf:
+        lines = [line["text"] for page in pdf.pages
+                 for line in page.extract_text_lines() if line["chars"][0]["size"] > 12.5]
+    assert "苗侗风情来助兴" in lines and "架协议" not in lines

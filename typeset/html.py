@@ -48,6 +48,7 @@ def _environment(folders):
     env.globals["opening_marks"] = typography.OPENING
     env.filters["mm"] = lambda length: f"{to_mm(length):g}"
     env.filters["to_last_sentence"] = typography.to_last_sentence
+    env.filters["phrases"] = typography.phrases
     return env
 
 

@@ -109,6 +109,27 @@ def normalise(text, quotes="keep", punctuation="keep"):
     return text
 
 
+PHRASE_MOST = 14  # characters: a longer phrase of a headline may still break inside
+
+
+def phrases(text):
+    """A headline as (phrase, kept whole, what follows it): it breaks at its typed spaces and
+    after 、，：；！？ only — never inside a short word (「框/架协议」); a phrase longer than
+    PHRASE_MOST characters breaks inside, but keeps its last four together. Text with marked
+    passages is one phrase."""
+    text = str(text)
+    if SPAN.search(text):
+        return [(text, False, "")]
+    found = []
+    for match in re.finditer(r"([^ 、，：；！？]+[、，：；！？]*)( *)", text):
+        phrase, space = match[1], match[2]
+        if len(phrase) > PHRASE_MOST:  # breaks inside, but not within its last two words
+            found.append((phrase[:-4], False, ""))
+            phrase = phrase[-4:]
+        found.append((phrase, True, " " if space else ""))
+    return found or [(text, False, "")]
+
+
 def to_last_sentence(text):
     """The text up to its last full sentence (after 。！？), for an excerpt that the source
     cuts mid-sentence; the whole text when it has no sentence end."""
