@@ -162,3 +162,24 @@ def test_the_colophon_carries_the_publication_entries_and_the_trim(example):
         label = "" if name == "copyright" else f"{book.labels[name]}{separator}"
         assert f"{label}{value}".replace(" ", "").replace("\u3000", "") in \
             text.replace(" ", "").replace("\u3000", ""), name
+
+
+def test_han_lines_still_end_flush(example):
+    """The Chinese paragraphs of the example are justified as the catalogue's are: each line
+    but a paragraph's last ends within 0.5 pt of the column (tests/measure.py)."""
+    import measure
+    result, book = example
+    sources = ["".join(plain(block.fields["text"]).split()) for block in book.blocks()
+               if block.kind == "paragraph" and block.lang is None]
+    checked, short = 0, []
+    for block in measure.measure(result.paths["screen"]):
+        for line, below in zip(block.lines, block.lines[1:]):
+            text = "".join(line.text.split())
+            source = next((s for s in sources if len(text) > 8 and text in s), None)
+            if source is None or not source.startswith("".join(below.text.split())[:4],
+                                                         source.find(text) + len(text)):
+                continue  # not a Chinese paragraph's inner line
+            checked += 1
+            if line.short > 0.5:
+                short.append((line.page, line.text, round(line.short, 2)))
+    assert checked > 40 and short == []
