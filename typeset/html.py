@@ -48,7 +48,7 @@ def _environment(folders):
     env.globals["opening_marks"] = typography.OPENING
     env.filters["mm"] = lambda length: f"{to_mm(length):g}"
     env.filters["to_last_sentence"] = typography.to_last_sentence
-    env.filters["phrases"] = typography.phrases
+    env.filters["phrases"] = _phrases
     return env
 
 
@@ -60,6 +60,19 @@ def _typeset(context, value):
     lang = getattr(block, "lang", None) or context["book"].language
     design = context["book"].design
     return typography.segments(value, lang, design["quotes"], design["punctuation"])
+
+
+@jinja2.pass_context
+def _phrases(context, value):
+    """A headline's phrases (typography.phrases), found in the text as it will be set: with
+    the book's punctuation choices applied first, so a typed space the choices remove does
+    not become a break."""
+    design = context["book"].design
+    value = str(value)
+    if typography.SPAN.search(value):
+        return typography.phrases(value)
+    return typography.phrases(typography.normalise(value, design["quotes"],
+                                                   design["punctuation"]))
 
 
 def page(book, template, images=None, **context):

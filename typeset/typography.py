@@ -120,9 +120,14 @@ def phrases(text):
     text = str(text)
     if SPAN.search(text):
         return [(text, False, "")]
-    found = []
+    found, pieces = [], []
     for match in re.finditer(r"([^ 、，：；！？]+[、，：；！？]*)( *)", text):
-        phrase, space = match[1], match[2]
+        if pieces and not pieces[-1][1] and match[1][0] in PUNCTUATION:
+            # 「：“」: a mark after a mark stays with it (a pair is set compressed)
+            pieces[-1] = (pieces[-1][0] + match[1], match[2])
+        else:
+            pieces.append((match[1], match[2]))
+    for phrase, space in pieces:
         if len(phrase) > PHRASE_MOST:  # breaks inside, but not within its last two words
             found.append((phrase[:-4], False, ""))
             phrase = phrase[-4:]
