@@ -38,20 +38,24 @@ def decode_ean13(bits):
     return str(PARITY.index(parity)) + "".join(map(str, digits))
 
 
+def bar_row(image, step):
+    """(y, row) of the lowest pixel row of a greyscale image that crosses exactly the 30 bars
+    of an EAN-13 (row: whether each pixel is black — the bars, not a dark background)."""
+    pixels = image.load()
+    for y in range(image.height - 1, 0, -step):
+        row = [pixels[x, y] < 40 for x in range(image.width)]
+        if sum(1 for a, b in zip([False] + row, row) if b and not a) == 30:
+            return y, row
+    raise AssertionError("no row crosses exactly 30 bars: no EAN-13 on the page")
+
+
 def barcode_bits(pdf_path, page_index, dpi=600):
     """Render the page and read the 95 modules along a row that crosses the 30 bars of an
     EAN-13 and nothing else."""
     pdf = pypdfium2.PdfDocument(str(pdf_path))
     image = pdf[page_index].render(scale=dpi / 72).to_pil().convert("L")
-    width, height = image.size
-    pixels = image.load()
-    for y in range(height - 1, 0, -4):
-        row = [pixels[x, y] < 40 for x in range(width)]  # black bars, not a dark background
-        bars = sum(1 for a, b in zip([False] + row, row) if b and not a)
-        if bars == 30:
-            break
-    else:
-        raise AssertionError("no row crosses exactly 30 bars: no EAN-13 on the page")
+    width = image.width
+    _, row = bar_row(image, step=4)
     first, last = row.index(True), width - 1 - row[::-1].index(True)
     module = (last - first + 1) / 95
     bits = "".join("1" if row[int(first + (i + 0.5) * module)] else "0" for i in range(95))
@@ -174,13 +178,7 @@ def test_the_barcode_is_in_the_lower_right_quarter_of_the_back_cover(catalogue_b
     left, top, bottom = trim[0], height - trim[3], height - trim[1]
     back_width = float(content.load(CATALOGUE).design["trim_width"][:-2]) / 25.4 * dpi
     back = image.crop((round(left), round(top), round(left + back_width), round(bottom)))
-    pixels = back.load()
-    for y in range(back.height - 1, 0, -2):  # a row across the 30 bars of the EAN-13
-        row = [pixels[x, y] < 40 for x in range(back.width)]
-        if sum(1 for a, b in zip([False] + row, row) if b and not a) == 30:
-            break
-    else:
-        raise AssertionError("no barcode on the back cover")
+    y, row = bar_row(back, step=2)
     middle_x, middle_y = (row.index(True) + back.width - row[::-1].index(True)) / 2, y
     box = (row.index(True), y)
     assert middle_x > back.width / 2 and middle_y > back.height / 2, (box, back.size)

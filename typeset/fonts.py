@@ -148,17 +148,6 @@ def _face(installed, book, role):
         raise ContentError(file, line, f"design.fonts.{role}: {error}") from None
 
 
-def _stack(book, role):
-    """The roles a role's text is set in, in order: another language's faces are followed by
-    the book's own (html.faces: Han in an English paragraph is set in the book's body face)."""
-    home = languages.of(book.language)
-    for language in languages.LANGUAGES.values():
-        for own, fallback in ((language.body, home.body), (language.heading, home.heading)):
-            if role == own and own != fallback:
-                return (role, fallback)
-    return (role,)
-
-
 def check_coverage(book, cache_dir=None, installed=None):
     """Stage 2: raise ContentError at the first character its fonts do not have, or at the
     first text whose language's faces book.yaml does not name. `cache_dir`: where the fonts'
@@ -171,7 +160,8 @@ def check_coverage(book, cache_dir=None, installed=None):
                 raise ContentError(file, line, f"this text needs the font role `{role}`, which "
                                    "book.yaml's design.fonts does not name",
                                    f"add `{role}: <an installed family>` to design.fonts")
-        stacks = [[_face(installed, book, role) for role in _stack(book, role)]
+        home = languages.of(book.language)
+        stacks = [[_face(installed, book, role) for role in languages.stack(role, home)]
                   for role in needed]
         for char in value:
             if char in IGNORED:

@@ -176,10 +176,9 @@ def faces(book):
     for language in languages.LANGUAGES.values():
         if language.body not in named or language.heading not in named:
             continue
-        stacks = []
-        for own, fallback in ((language.body, home.body), (language.heading, home.heading)):
-            roles = [own] if own == fallback else [own, fallback]
-            stacks.append(", ".join(f"var(--font-{role.replace('_', '-')})" for role in roles))
+        stacks = [", ".join(f"var(--font-{role.replace('_', '-')})"
+                            for role in languages.stack(own, home))
+                  for own in (language.body, language.heading)]
         found.append((language.tag, *stacks, language.hyphenate, language.chinese))
     return found
 

@@ -40,5 +40,16 @@ def of(tag):
     return None
 
 
+def stack(role, home):
+    """The font roles a role's text is set in, in order: another language's faces are followed
+    by the book's own (`home`, the book's language), which sets what they lack — Han in an
+    English paragraph. Read by the tokens stylesheet (html.faces) and the font check."""
+    for language in LANGUAGES.values():
+        for own, fallback in ((language.body, home.body), (language.heading, home.heading)):
+            if role == own and own != fallback:
+                return (role, fallback)
+    return (role,)
+
+
 def supported():
     return ", ".join(LANGUAGES)
