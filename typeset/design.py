@@ -142,6 +142,8 @@ PRODUCTION = {
     "spine_text_min": optional(length, "5mm"),    # the spine carries the title from this width
     "print_dpi": optional(positive(integer), 300),  # photos below this warn in preflight
     "fill_min": optional(between(0, 100), 75),    # %: a page whose content ends higher is named
+    "fill_grow": optional(between(0, 100), 25),   # %: a photo grows by at most this to fill
+    "fill_spread": optional(between(0, 10), 1),   # lines: a gap between blocks opens this much
     "screen_dpi": optional(positive(integer), 150),  # photos are downsampled to this on screen
     "screen_quality": optional(between(1, 95), 78),  # … and recompressed at this quality
     "screen_budget_mb": optional(positive(number), 10),  # the web file's size budget

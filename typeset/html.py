@@ -112,8 +112,10 @@ def stylesheets(book=None):
 def layout_inputs(book, tokens, sheets=None):
     """What engine.layout needs besides the HTML: the stylesheets (the tokens first, then the
     book's or `sheets`) and what WeasyPrint may read (the book's folders, the output profile)."""
+    production = book.production
     return {"stylesheets": [tokens, *(sheets or stylesheets(book))],
-            "roots": readable_folders(book), "files": [book.production["output_profile"]]}
+            "roots": readable_folders(book), "files": [production["output_profile"]],
+            "fill": (production["fill_grow"] / 100, int(production["fill_spread"]))}
 
 
 def readable_folders(book):
@@ -129,12 +131,18 @@ def design_tokens(book):
     type_width = body_mm * int(design["measure"])
     trim_width, trim_height = to_mm(design["trim_width"]), to_mm(design["trim_height"])
     margin_outer = trim_width - to_mm(design["margin_inner"]) - type_width
+    # The type area is a whole number of body lines (the baseline grid, engine/grid.py): the
+    # nearest to what the margins leave; the foot margin takes the difference.
+    line = body_mm * float(design["body_leading"])
+    room = trim_height - to_mm(design["margin_top"]) - to_mm(design["margin_bottom"])
+    type_height = max(1, round(room / line)) * line
     tokens = {
         "trim-width": design["trim_width"], "trim-height": design["trim_height"],
         "bleed": design["bleed"], "margin-top": design["margin_top"],
-        "margin-bottom": design["margin_bottom"], "margin-inner": design["margin_inner"],
+        "margin-bottom": f"{trim_height - to_mm(design['margin_top']) - type_height:.4f}mm",
+        "margin-inner": design["margin_inner"],
         "margin-outer": f"{margin_outer:.3f}mm", "type-width": f"{type_width:.3f}mm",
-        "type-height": f"{trim_height - to_mm(design['margin_top']) - to_mm(design['margin_bottom']):.3f}mm",
+        "type-height": f"{type_height:.4f}mm", "line": f"{line:.4f}mm",
         "body-size": design["body_size"], "body-leading": str(design["body_leading"]),
         "section-break": {"any": "page", "left": "left", "right": "right"}[
             design["section_side"]],

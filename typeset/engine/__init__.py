@@ -21,7 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import PROJECT
 from ..errors import BuildError
 from ..fetch import ContainedFetcher
-from . import colours, facts, patches, structure
+from . import colours, facts, grid, patches, structure
 from .programs import PartPDF, part_pdf, programs
 
 __all__ = ["State", "layout", "write", "write_part", "programs", "facts", "patches",
@@ -56,10 +56,11 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def layout(state, source, stylesheets, roots, files=()):
+def layout(state, source, stylesheets, roots, files=(), fill=None):
     """Lay out an HTML document; return it and WeasyPrint's warnings. `stylesheets`: CSS text
     (the first: the design tokens, with the colour profile) then CSS files; WeasyPrint reads
-    only files under `roots` or named in `files` (fetch.ContainedFetcher)."""
+    only files under `roots` or named in `files` (fetch.ContainedFetcher). `fill`: (grow,
+    spread), how pages whose flow goes on overleaf are filled to the foot (grid.fill)."""
     patches.install()
     fetcher = ContainedFetcher(roots, files=files)
     fonts = state.font_configuration()
@@ -80,6 +81,8 @@ def layout(state, source, stylesheets, roots, files=()):
     finally:
         gc.enable()
         logger.removeHandler(collect)
+    if fill is not None:
+        grid.fill(document.pages, *fill)
     if fetcher.refused:
         raise BuildError("refused to read: " + "; ".join(fetcher.refused))
     return document, collect.messages

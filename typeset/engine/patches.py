@@ -17,7 +17,7 @@ import pydyf
 import weasyprint
 
 from ..errors import BuildError
-from . import colours, justify, pagerefs, photos, programs, structure
+from . import colours, grid, justify, pagerefs, photos, programs, structure
 
 PACKAGES = {"weasyprint": weasyprint, "pydyf": pydyf}
 
@@ -46,6 +46,13 @@ PATCHES = {
          ("weasyprint.text.line_break.Layout", "set_text", "set_text")),
         {"weasyprint.layout.inline.justify_line": "f83b21ff8793ba6b",
          "weasyprint.text.line_break.Layout.set_text": "fe23ca9937dbf520"}),
+    "grid": Patch(
+        "grid", "each block of a chapter or section starts on the baseline grid (the body "
+        "leading, counted from the type area's foot)", "weasyprint", "70.0", grid,
+        (("weasyprint.layout.block", "_in_flow_layout", "in_flow_layout"),
+         ("weasyprint.layout", "layout_backgrounds", "layout_backgrounds")),
+        {"weasyprint.layout.block._in_flow_layout": "c2537262836dd981",
+         "weasyprint.layout.layout_backgrounds": "5d7d4d589e3d8a33"}),
     "pagerefs": Patch(
         "pagerefs", "tagged PDFs written in linear time (page references built once)",
         "pydyf", "0.13.0", pagerefs,

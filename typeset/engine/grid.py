@@ -1,0 +1,279 @@
+"""The baseline grid and pages that end at the foot.
+
+The type area is a whole number of body lines (html.design_tokens), so its lines lie at the
+page area's foot less whole leadings. Two steps keep the flow on them:
+
+- while laying out (the patch `grid`, on WeasyPrint's `_in_flow_layout`): in a flow container
+  (a chapter, a section) each block starts on the next grid line at or below where it would
+  have started — so every block's first line, and every line of running text set at the body
+  leading, sits on the grid whatever the caption, photo or heading above it measured;
+- after laying out (`fill`): a page whose flow goes on overleaf but ends above the foot is
+  filled in whole lines — first its photos grow (each by at most `grow` of its height: a
+  little more of the photo shown above and below, never a landscape turned portrait), then
+  the gaps between its blocks open (at most `spread` lines each, never after a heading).
+  Nothing moves to another page, so folios and the contents stay as laid out.
+"""
+
+import math
+
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout.block import collapse_margin
+from weasyprint.layout.percent import percentage
+
+ORIGINAL = {}  # WeasyPrint's own _in_flow_layout, kept by patches.install
+
+FLOWS = {"chapter", "section"}   # the containers whose blocks keep to the grid
+SLOT = "slot"                    # a photo slot: grows in fill
+FIXED_SLOTS = {"shape-page"}     # a slot as tall as the page allows already
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+EPSILON = 0.01                   # px: positions closer than this are the same
+
+
+def layout_backgrounds(page, get_image_from_uri):
+    """WeasyPrint's placing of a page's backgrounds; the page keeps how it reads images, so
+    `fill` can place them again after moving the page's boxes."""
+    page.typeset_images = get_image_from_uri
+    return ORIGINAL["layout_backgrounds"](page, get_image_from_uri)
+
+
+def is_flow(box):
+    element = getattr(box, "element", None)
+    return element is not None and isinstance(box, boxes.BlockBox) and bool(
+        FLOWS & set((element.get("class") or "").split()))
+
+
+def leading(box):
+    """The grid's pitch, in px: the flow container's line height (the body leading)."""
+    height = box.style["line_height"]
+    if isinstance(height, (int, float)):  # a number: times the font size
+        return height * box.style["font_size"]
+    return height.value if getattr(height, "unit", None) == "px" else None
+
+
+def in_flow_layout(context, box, index, child, new_children, page_is_empty, absolute_boxes,
+                   fixed_boxes, adjoining_margins, bottom_space, position_y, *rest):
+    """WeasyPrint's layout of one block in its container; in a flow container, the space
+    before the next block is then rounded up so that block starts on a grid line."""
+    result = ORIGINAL["_in_flow_layout"](
+        context, box, index, child, new_children, page_is_empty, absolute_boxes, fixed_boxes,
+        adjoining_margins, bottom_space, position_y, *rest)
+    abort, stop, resume_at, position_y, margins, next_page, new_children, max_lines = result
+    if abort or stop or not is_flow(box) or context.page_bottom is None:
+        return result
+    pitch = leading(box)
+    following = _next_in_flow(box, index)
+    if not pitch or following is None:
+        return result
+    start = position_y + collapse_margin([*margins, *_top_margins(following, box)])
+    lines = math.floor((context.page_bottom - start) / pitch + EPSILON)
+    if lines <= 0:
+        return result  # at the foot already: the next block goes overleaf, on the grid
+    line = context.page_bottom - lines * pitch
+    rest = line - start
+    if rest > EPSILON:
+        # A block of photos ends on a grid line itself, the nearer one: its photos take the
+        # rest or give up what is over (less than half a line: a sliver of each photo), so
+        # the gap after it is its margin and the page holds as many photos as without a grid.
+        block = new_children[-1] if new_children else None
+        change = rest if rest <= pitch / 2 else rest - pitch
+        if block is not None and position_y + change <= context.page_bottom - bottom_space \
+                and _grow_block(block, change):
+            position_y += change
+        else:
+            position_y += rest
+    return abort, stop, resume_at, position_y, margins, next_page, new_children, max_lines
+
+
+def _grow_block(block, amount):
+    """Let the slots of a laid-out block take `amount` px more height, shared between its
+    rows of photos (a gallery's); False if it has none."""
+    groups = _slot_groups(block, -math.inf, math.inf)
+    share = amount / len(groups) if groups else 0
+    if not groups or min(slot.padding_height() for group in groups.values()
+                         for slot in group) + share < pitch_floor(block):
+        return False
+    for foot in sorted(groups, reverse=True):
+        for slot in groups[foot]:
+            _grow_slot(slot, share)
+        _open(block, foot, share, {id(slot) for slot in groups[foot]})
+    block.height += amount
+    return True
+
+
+def pitch_floor(block):
+    """The least a slot may be left with: a line's height."""
+    return leading(block) or 0
+
+
+def _next_in_flow(box, index):
+    for sibling in box.children[index + 1:]:
+        if sibling.is_in_normal_flow() and isinstance(sibling, boxes.BlockLevelBox):
+            return sibling
+    return None
+
+
+def _top_margins(child, container):
+    """The top margins that collapse at the top of `child`: its own and those of its first
+    descendants, through no border or padding (a section's and its title's)."""
+    found = []
+    width = container.width
+    while isinstance(child, boxes.BlockBox):
+        margin = child.style["margin_top"]
+        found.append(0 if margin == "auto" else percentage(margin, child.style, width))
+        if child.style["padding_top"].value or child.style["border_top_width"]:
+            break
+        inner = [kid for kid in child.children
+                 if kid.is_in_normal_flow() and isinstance(kid, boxes.BlockLevelBox)]
+        if not inner or len(inner) != len(child.children):
+            break
+        child = inner[0]
+    return found
+
+
+def fill(pages, grow, spread):
+    """Fill each page whose flow goes on overleaf (not a chapter's or section's last, not the
+    last page) to the foot, in whole lines: photos grow by at most `grow` (a fraction of their
+    height), then gaps between blocks open by at most `spread` lines each."""
+    flows = [_flow_elements(page._page_box) for page in pages]
+    full = [any(_full(box) for box in _boxes(page._page_box)) for page in pages]
+
+    def goes_on(index):  # the flow goes on overleaf: not before a blank page or an opener
+        here, overleaf = flows[index], flows[index + 1]
+        return bool(here & overleaf) and not overleaf - here
+
+    for index, page in enumerate(pages[:-1]):
+        # A page before a chapter's divider (a full page, then the next chapter) is its last.
+        last = full[index + 1] and (index + 2 >= len(pages) or not goes_on(index + 1))
+        if goes_on(index) and not last and _fill_page(page._page_box, grow, spread):
+            ORIGINAL["layout_backgrounds"](page._page_box, page._page_box.typeset_images)
+
+
+def _flow_elements(page_box):
+    return {box.element for box in _boxes(page_box) if is_flow(box)}
+
+
+def _fill_page(page_box, grow, spread):
+    containers = [box for box in _boxes(page_box) if is_flow(box)]
+    pitch = leading(containers[0])
+    top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
+    if not pitch or any(_full(box) for box in _boxes(page_box)):
+        return False
+    end = _content_end(page_box, top, bottom)
+    if end is None:
+        return False
+    lines = math.floor((bottom - end) / pitch + EPSILON)
+    if lines <= 0:
+        return False
+    moves = []  # (y, px, slots to grow)
+    groups = _slot_groups(page_box, top, bottom)
+    added = {y: 0 for y in groups}
+    while lines and groups:
+        room = [y for y, slots in groups.items()
+                if (added[y] + 1) * pitch <= grow * min(s.padding_height() for s in slots)]
+        if not room:
+            break
+        y = min(room, key=lambda y: (added[y] / min(s.padding_height() for s in groups[y]), y))
+        added[y] += 1
+        lines -= 1
+    moves += [(y, added[y] * pitch, groups[y]) for y in groups if added[y]]
+    gaps = _gaps(containers, top, bottom)
+    opened = {y: 0 for y in gaps}
+    for _ in range(spread):
+        for y in gaps:
+            if lines:
+                opened[y] += 1
+                lines -= 1
+    moves += [(y, opened[y] * pitch, ()) for y in gaps if opened[y]]
+    for y, amount, slots in sorted(moves, key=lambda move: -move[0]):
+        for slot in slots:
+            _grow_slot(slot, amount)
+        _open(page_box.children[0], y, amount, {id(slot) for slot in slots})
+    return bool(moves)
+
+
+def _full(box):
+    element = getattr(box, "element", None)
+    classes = set(((element.get("class") or "") if element is not None else "").split())
+    return bool(classes & {"figure--bleed", "inscription"})
+
+
+def _content_end(page_box, top, bottom):
+    """How far down the page area its flow reaches: the lowest line, photo, table or slot."""
+    lowest = None
+    for box in _boxes(page_box.children[0] if page_box.children else page_box):
+        element = getattr(box, "element", None)
+        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox, boxes.TableBox)) or (
+                _is_slot(box) and element is not None):
+            if top <= box.position_y < bottom:
+                end = box.position_y + box.margin_height()
+                lowest = end if lowest is None else max(lowest, end)
+    return lowest
+
+
+def _is_slot(box):
+    element = getattr(box, "element", None)
+    return (isinstance(box, boxes.BlockBox) and element is not None
+            and SLOT in (element.get("class") or "").split())
+
+
+def _slot_groups(page_box, top, bottom):
+    """The photo slots that may grow, by the height their foot is at (a row's photos grow
+    together)."""
+    groups = {}
+    for box in _boxes(page_box, into_placed=False):
+        if not _is_slot(box) or FIXED_SLOTS & set(box.element.get("class").split()):
+            continue
+        foot = box.position_y + box.margin_height()
+        if top <= box.position_y and foot <= bottom + EPSILON:
+            key = next((y for y in groups if abs(y - foot) < 1), foot)
+            groups.setdefault(key, []).append(box)
+    return groups
+
+
+def _gaps(containers, top, bottom):
+    """Where the space between two blocks of a flow container may open: above each block on
+    the page after the first, unless the block above it is a heading."""
+    found = []
+    for container in containers:
+        children = [kid for kid in container.children
+                    if kid.is_in_normal_flow() and isinstance(kid, boxes.BlockLevelBox)]
+        for above, below in zip(children, children[1:]):
+            if getattr(above, "element_tag", None) in HEADINGS or is_flow(below):
+                continue
+            if top < below.position_y < bottom:
+                found.append(below.position_y)
+    return sorted(set(found))
+
+
+def _grow_slot(slot, amount):
+    slot.padding_top += amount
+    for child in slot.children:
+        child = getattr(child, "_box", child)
+        if child.style["position"] == "absolute":
+            child.height += amount
+
+
+def _open(box, y, amount, grown):
+    """Open `amount` px of space at `y`: what starts at or below it moves down, the blocks
+    around it grow (a slot grows only when it is one of `grown`)."""
+    for child in getattr(box, "children", None) or ():
+        inner = getattr(child, "_box", child)
+        if inner.position_y >= y - EPSILON:
+            child.translate(dy=amount)
+        elif id(inner) in grown:
+            continue
+        elif (isinstance(inner, boxes.BlockContainerBox) and not _is_slot(inner)
+              and inner.border_box_y() + inner.border_height() > y + EPSILON
+              and not any(isinstance(kid, boxes.LineBox) for kid in inner.children)):
+            inner.height += amount  # a block around the opening: the chapter, a figure, a row
+            _open(inner, y, amount, grown)
+
+
+def _boxes(box, into_placed=True):
+    """A box and all inside it; with `into_placed` False, not what is placed out of the flow
+    (a portrait set absolutely beside a testimonial's words)."""
+    box = getattr(box, "_box", box)
+    yield box
+    for child in getattr(box, "children", None) or ():
+        if into_placed or not getattr(child, "_box", child).is_absolutely_positioned():
+            yield from _boxes(child, into_placed)
