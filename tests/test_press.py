@@ -106,6 +106,19 @@ def test_rgb_photos_carry_their_profile_and_cmyk_ones_pass_through(photo_build):
             "/DeviceCMYK"
 
 
+@pytest.mark.parametrize("output", ["print", "imposed"])
+def test_no_photo_in_the_press_files_is_interpolated(photo_build, output):
+    """PDF/X forbids `/Interpolate true` on images; the screen edition keeps WeasyPrint's."""
+    def interpolated(path):
+        with pikepdf.open(path) as pdf:
+            found = [obj.get("/Interpolate") for obj in pdf.objects
+                     if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"]
+        assert found
+        return {bool(value) for value in found if value is not None}
+    assert interpolated(photo_build[1].paths[output]) <= {False}
+    assert True in interpolated(photo_build[1].paths["screen"])
+
+
 @pytest.mark.parametrize("output", PRESS)
 def test_verapdf_finds_no_colour_or_transparency_failure(photo_build, output):
     """veraPDF has no PDF/X profile; its PDF/A-4 clauses 6.2.4.3 (device colour spaces

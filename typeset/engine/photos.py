@@ -31,6 +31,8 @@ from pathlib import Path
 import pydyf
 from weasyprint.images import LazyLocalImage
 
+from . import colours
+
 ORIGINAL = {}  # WeasyPrint's own methods, kept by patches.install
 
 SOURCE, PASS_THROUGH, VERSION = "TypesetSource", "TypesetPassThrough", "TypesetVersion"
@@ -123,7 +125,10 @@ def draw(self, stream, concrete_width, concrete_height, style):
 
 def get_x_object(self, interpolate, dpi_ratio):
     """Replaces `RasterImage.get_x_object`: the image names its file; a pass-through JPEG is a
-    stand-in."""
+    stand-in. In the press's files (drawn through a palette) a photo is never interpolated:
+    PDF/X forbids `/Interpolate true` (veraPDF's clause 6.2.7.1-3 states the rule)."""
+    if colours.PALETTE.get() is not None:
+        interpolate = False
     x_object = ORIGINAL["get_x_object"](self, interpolate, dpi_ratio)
     if getattr(self, "source", None):
         stat = os.stat(self.source)
