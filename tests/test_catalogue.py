@@ -226,3 +226,41 @@ def test_a_letter_given_in_part_ends_at_a_whole_sentence_marked_as_an_excerpt(pr
         cut = last[:max(last.rfind(end) for end in "。！？") + 1]
         assert cut != last and "".join(cut.split())[-20:] + mark in text
     assert "全部脱贫，66" not in text  # where the source breaks off
+
+
+def test_no_page_of_the_book_is_blank(print_pdf, catalogue_build):
+    """The versos before chapters that open on a recto, and the page before the colophon,
+    carry dividers (full-bleed photo slots): every page of the 100 prints something, and
+    nothing pads the book to its binding."""
+    reader = PdfReader(print_pdf)
+    assert len(reader.pages) == 100
+    empty = [number for number, page in enumerate(reader.pages, 1)
+             if not "".join((page.extract_text() or "").split())
+             and not page.images]
+    assert empty == []
+
+
+def test_a_divider_fills_the_verso_before_a_chapter_edge_to_edge(small_book):
+    """Chapter one ends on its first page (a recto); its divider takes the verso, its slot
+    bled on every side, without running head or folio; chapter two still opens on folio 03."""
+    small_book.book["chapters"][1]["folio"] = 3
+    small_book.write_book()
+    text = (small_book.catalogue / "one.yaml").read_text(encoding="utf-8")
+    small_book.write("one.yaml", text + "  - divider: images/one/divider.jpg\n")
+    result = small_book.build()
+    reader = PdfReader(result.paths["print"])
+    texts = ["".join((page.extract_text() or "").split()) for page in reader.pages]
+    [index] = [i for i, text in enumerate(texts) if "images/one/divider.jpg" in text]
+    assert "貧困是人類社會的頑疾" in texts[index - 1] and "第二章的文字" in texts[index + 1]
+    assert "02" not in texts[index] and "03" in texts[index + 1]
+    # the page before it is its chapter's last: it may end short
+    assert not [f for f in result.findings if f.kind == "underfull"]
+    bleed = reader.pages[index].bleedbox
+    with pdfplumber.open(result.paths["print"]) as pdf:
+        page = pdf.pages[index]
+        height = float(page.height)
+        ground = [r for r in page.rects if r["width"] >= float(bleed.width) - 0.5]
+    assert ground, "no slot as wide as the bleed box"
+    assert abs(ground[0]["x0"] - float(bleed.left)) < 0.5
+    assert abs(ground[0]["top"] - (height - float(bleed.top))) < 0.5
+    assert abs(ground[0]["bottom"] - (height - float(bleed.bottom))) < 0.5

@@ -87,6 +87,10 @@ KINDS = {
                       "credits": optional(records({"role": required(text),
                                                    "text": required(text)}))},
                      "the colophon page; the ISBN comes from book.yaml"),
+    "divider": Kind({"image": required(image), "alt": optional(text),
+                     "focus": optional(focus)},
+                    "a full-bleed photo on a page of its own, without caption: the page before "
+                    "a chapter that would be blank", shorthand="image"),
     "pagebreak": Kind({"side": optional(choice("page", "left", "right"), "page")},
                       "start the next block on a new (left / right) page", shorthand="side"),
 }

@@ -51,7 +51,8 @@ def overflow(rendered):
 
 def underfull(book, rendered):
     """Pages whose content stops short: ending above `fill_min` % of the type area, when the
-    page is not the last of its chapter or section (the next page opens another one) and is
+    page is not the last of its chapter or section (the next page opens another one, or holds
+    the divider before it) and is
     not full by design (a full-bleed photo, an inscription). A blank page is the binding's or
     a recto opening's, and is not named here."""
     least = book.production["fill_min"] / 100
@@ -63,7 +64,10 @@ def underfull(book, rendered):
             continue
         following = pages[index + 1] if index + 1 < len(pages) else None
         last = (following is None or index + 1 in openings or following.filled is None
-                or index + 1 == manifest.colophon)
+                or index + 1 == manifest.colophon
+                or following.designed_full and (  # a divider, then another chapter
+                    index + 2 in openings or index + 2 == manifest.colophon
+                    or index + 2 >= len(pages)))
         if last or page.filled >= least:
             continue
         findings.append(Finding(
