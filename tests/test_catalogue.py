@@ -264,3 +264,24 @@ def test_a_divider_fills_the_verso_before_a_chapter_edge_to_edge(small_book):
     assert abs(ground[0]["x0"] - float(bleed.left)) < 0.5
     assert abs(ground[0]["top"] - (height - float(bleed.top))) < 0.5
     assert abs(ground[0]["bottom"] - (height - float(bleed.bottom))) < 0.5
+
+
+def test_each_letter_is_shown_as_its_scan_above_its_transcription(print_pdf):
+    """The letters (f88–f91) as facsimiles: the scan, whole (fit contain), at least 60 % of
+    the measure wide, above the typed text; no second red for the letterhead."""
+    book = content.load(CATALOGUE)
+    letters = [b for b in book.blocks() if b.kind == "letter"]
+    measure = 44 * 10.5
+    with pdfplumber.open(print_pdf) as pdf:
+        for letter in letters:
+            name = letter.fields["image"]
+            [page] = [p for p in pdf.pages if name in "".join((p.extract_text() or "").split())]
+            scan = max(page.rects, key=lambda r: r["width"] * r["height"])
+            assert scan["width"] >= 0.6 * measure
+            title = [c for c in page.chars if c["text"] in letter.fields["title"]
+                     and abs(c["size"] - 12) < 0.1]
+            assert title and min(c["top"] for c in title) > scan["bottom"]
+            reds = {c["non_stroking_color"] for c in page.chars if c["text"] in
+                    (letter.fields.get("letterhead") or "")}
+            assert all(colour is None or len(set(colour)) == 1 or colour[0] == 0
+                       for colour in reds), reds
