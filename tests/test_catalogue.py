@@ -1,5 +1,6 @@
 """End to end: the real catalogue, built once per session, read back from its PDFs."""
 
+import collections
 import re
 import shutil
 import unicodedata
@@ -285,3 +286,26 @@ def test_each_letter_is_shown_as_its_scan_above_its_transcription(print_pdf):
                     (letter.fields.get("letterhead") or "")}
             assert all(colour is None or len(set(colour)) == 1 or colour[0] == 0
                        for colour in reds), reds
+
+
+def test_the_map_is_shown_whole_in_its_own_proportion():
+    """The map on f09 (4:5 artwork, fit: contain) is never cropped: its slot takes the map's
+    proportion at the measure, and the drawing fills it exactly — legend, north arrow,
+    江西省, 雲南省 and the disclaimer inside."""
+    from weasyprint.layout.replaced import replacedbox_layout
+    from typeset import render
+    from typeset.engine import grid
+    from typeset.session import Session
+    book = content.load(CATALOGUE)
+    [block] = [b for b in book.blocks() if str(b.fields.get("image", "")).endswith(".svg")]
+    images = collections.defaultdict(lambda: None)
+    images[block.fields["image"]] = (book.images.parent / block.fields["image"]).as_uri()
+    document, _, front = render._whole(book, Session(), images)
+    [(folio, box)] = [(index - front + 1, box) for index, page in enumerate(document.pages)
+                      for box in grid._boxes(page._page_box)
+                      if getattr(box, "element_tag", None) == "img"]
+    assert folio == 9
+    width, height, x, y = replacedbox_layout(box)
+    assert abs(box.height / box.width - 200 / 160) < 0.005
+    assert width <= box.width + 0.01 and height <= box.height + 0.01
+    assert abs(width - box.width) < 0.5 and abs(height - box.height) < 0.5
