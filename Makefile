@@ -6,11 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEBS := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libgs-common ghostscript poppler-utils qpdf \
-        mupdf-tools fonts-noto-core
+        mupdf-tools fonts-noto-core chromium-headless-shell
 # Reproducible dates: the time of the last commit.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: all catalogue test clean debs setup isbn proofs check watch bench pdfjs photos
+.PHONY: all catalogue test clean debs setup isbn proofs proof check watch bench pdfjs photos
 
 all: catalogue
 
@@ -82,6 +82,11 @@ check: setup
 # Rebuild on every change under catalogue/, images/, templates/ and styles/ (Ctrl-C stops).
 watch: setup
 	$(PY) -m typeset watch
+
+# The live proof: watch, and show the spreads on http://127.0.0.1:<port>/ (printed on start),
+# the changed spread marked after each save (Ctrl-C stops). PORT=8000 for a fixed port.
+proof: setup
+	$(PY) -m typeset proof $(if $(PORT),--port $(PORT))
 
 # The benchmark (not part of make test): cold and warm builds, 1,000 pages, peak memory.
 bench: setup

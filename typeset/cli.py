@@ -5,6 +5,7 @@
     python -m typeset isbn --set 978-…   (re-stamp the built PDFs, no new layout)
     python -m typeset proofs [--changed]  (spreads and contact sheet of the last build)
     python -m typeset watch               (rebuild on every change, one line per build)
+    python -m typeset proof [--port N]    (watch, and show the spreads live in a browser)
 """
 
 import argparse
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import PROJECT, content, images, isbn, postprocess, proofs, report, watch
+from . import PROJECT, content, images, isbn, live, postprocess, proofs, report, watch
 from .build import build
 from .editions import outputs
 from .errors import BuildError, ContentError
@@ -46,7 +47,10 @@ def main(argv=None):
                             help="only the spreads whose pages changed since the previous build")
     watch_cmd = commands.add_parser("watch", help="rebuild on every change under catalogue/, "
                                     "images/, templates/ and styles/")
-    for command in (isbn_cmd, proofs_cmd, watch_cmd):
+    proof_cmd = commands.add_parser("proof", help="watch, and serve the spreads on "
+                                    "http://127.0.0.1 (the changed one marked after each save)")
+    proof_cmd.add_argument("--port", type=int, default=0, help="default: a free port")
+    for command in (isbn_cmd, proofs_cmd, watch_cmd, proof_cmd):
         command.add_argument("--catalogue", type=Path, default=PROJECT / "catalogue")
         command.add_argument("--out", type=Path, default=PROJECT / "build")
     args = parser.parse_args(argv)
@@ -55,11 +59,16 @@ def main(argv=None):
             return set_isbn(args.catalogue, args.out, args.number)
         if args.command == "proofs":
             return make_proofs(args.catalogue, args.out, args.changed)
-        if args.command == "watch":
+        if args.command in ("proof", "watch"):
+            say = lambda line: print(line, flush=True)  # noqa: E731
             try:
-                watch.watch(args.catalogue, args.out, print_line=lambda line: print(line, flush=True))
+                if args.command == "proof":
+                    live.proof(args.catalogue, args.out, args.port, print_line=say)
+                else:
+                    watch.watch(args.catalogue, args.out, print_line=say)
             except KeyboardInterrupt:
-                return 0
+                pass
+            return 0
         result = build(args.catalogue, args.out, strict=args.strict, pad=args.pad)
     except (ContentError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -32,8 +32,9 @@ def summary(result, previous):
             f"{errors} errors, {warnings} warnings; moved: {', '.join(moved) or 'none'}")
 
 
-def watch(catalogue, out, pad=True, print_line=print, stop=None):
-    """Build, then rebuild after every change until interrupted (or `stop` is set)."""
+def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None):
+    """Build, then rebuild after every change until interrupted (or `stop` is set).
+    `after(result, error, line)`: told of each build (the live proof, live.py)."""
     catalogue = Path(catalogue).resolve()
     folders = [catalogue, catalogue.parent / "images", TEMPLATES, STYLES]
     previous = None
@@ -45,10 +46,16 @@ def watch(catalogue, out, pad=True, print_line=print, stop=None):
             result = build(catalogue, out, pad=pad, progress=lambda line: None,
                            session=session)
         except (ContentError, BuildError) as error:
-            print_line(f"{time.strftime('%H:%M:%S')} error: {error} — the last good PDFs are kept")
+            line = f"{time.strftime('%H:%M:%S')} error: {error} — the last good PDFs are kept"
+            print_line(line)
+            if after:
+                after(None, error, line)
             return
-        print_line(summary(result, previous))
+        line = summary(result, previous)
+        print_line(line)
         previous = result
+        if after:
+            after(result, None, line)
 
     once()
     for _ in watchfiles.watch(*[folder for folder in folders if folder.is_dir()],
