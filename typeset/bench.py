@@ -7,7 +7,12 @@ QR code; generated once into build/bench-photos and hard-linked into the copy). 
 - cold: the whole catalogue, all outputs, empty output folder (median of `--runs`);
 - warm: the same after editing one caption, into the folder of a previous build (whose
   cache holds the laid-out parts: one part is laid out again);
-- watch: rebuilds after a caption edit inside one long-running process, as `make watch` does;
+- warm_proofs_changed: then the changed spreads rendered in a new process (`make proofs
+  CHANGED=1`): a new process's time to the spread is warm + this;
+- watch: inside one long-running process, as `make watch` and `make proof` do, for a caption
+  edit, a paragraph edit that moves the blocks after it, and a style edit (a rule in the
+  book's own styles/): the seconds to the finished editions and to the changed spreads
+  rendered for the proof page;
 - isbn: `make isbn` on the last build (a new ISBN stamped, no new layout);
 - sizes: every output and the whole output folder after a cold build and a rebuild.
 And `large`: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
@@ -100,31 +105,42 @@ def _pss_kb(pid):
     return int(found[1]) if found else 0
 
 
-# The watch loop: one process builds, then rebuilds after each caption edit (as `make watch`).
+# The watch loop: one process builds, then rebuilds after each edit (as `make watch`), and
+# renders the changed spreads for the live proof (as `make proof`, live.py).
 WATCH = r"""
 import json, sys, time
 from pathlib import Path
-from typeset.bench import edit_caption
+from typeset import live
+from typeset.bench import EDITS
 from typeset.build import build
 from typeset.session import Session
 catalogue, out, runs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-session = Session(parts={})
-build(catalogue, out, pad=True, progress=lambda line: None, session=session)
-seconds = []
-for _ in range(runs):
-    edit_caption(catalogue)
-    start = time.perf_counter()
-    build(catalogue, out, pad=True, progress=lambda line: None, session=session)
-    seconds.append(round(time.perf_counter() - start, 2))
-print(json.dumps(seconds))
+session, state = Session(parts={}), live.State()
+show = live.after_build(out, state)
+show(build(catalogue, out, pad=True, progress=lambda line: None, session=session), None, "")
+times = {}
+for name, edit in EDITS.items():
+    for _ in range(runs):
+        edit(catalogue)
+        start = time.perf_counter()
+        result = build(catalogue, out, pad=True, progress=lambda line: None, session=session)
+        editions = time.perf_counter() - start
+        show(result, None, "")
+        times.setdefault(name, []).append({
+            "editions": round(editions, 2), "spread": round(time.perf_counter() - start, 2),
+            "spreads_changed": len(state.changed)})
+print(json.dumps(times))
 """
 
 
 def watch_rebuilds(catalogue, out, runs):
-    """Seconds of each rebuild after a caption edit, in one long-running process, and the
-    peak memory of that process and its children."""
+    """For each edit (EDITS), in one long-running process: seconds to the finished editions
+    and to the changed spreads on the proof page, per run; and the peak memory."""
     result, stdout = run([str(catalogue), str(out), str(runs)], script=WATCH)
-    return json.loads(stdout.strip().splitlines()[-1]), result["peak_mb"]
+    times = json.loads(stdout.strip().splitlines()[-1])
+    return {name: {"editions_median": statistics.median(run["editions"] for run in runs),
+                   "spread_median": statistics.median(run["spread"] for run in runs),
+                   "runs": runs} for name, runs in times.items()}, result["peak_mb"]
 
 
 def run_isbn(catalogue, out, number):
@@ -143,10 +159,31 @@ def copy_book(root):
     return root / "catalogue"
 
 
-def edit_caption(catalogue):
-    path = catalogue / "promotion.yaml"
+def _toggle(path, plain, edited):
+    """Edit a file one way, then back: every edit changes the page."""
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("簽字儀式", "簽字儀式。", 1), encoding="utf-8")
+    text = text.replace(edited, plain, 1) if edited in text else text.replace(plain, edited, 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def edit_caption(catalogue):
+    _toggle(catalogue / "promotion.yaml", "簽字儀式", "簽字儀式（貴陽）")
+
+
+def edit_paragraph(catalogue):
+    """A sentence more (or less) in 教育幫扶's first paragraph: the blocks after it move."""
+    _toggle(catalogue / "results.yaml", "  - paragraph: ", "  - paragraph: 澳門社會各界持續投入。")
+
+
+def edit_style(catalogue):
+    """A rule in the book's own styles (styles/ beside the catalogue): every page again."""
+    path = catalogue.parent / "styles" / "bench.css"
+    path.parent.mkdir(exist_ok=True)
+    size = 8.5 if not path.exists() or "8.6pt" in path.read_text() else 8.6
+    path.write_text(f".caption {{ font-size: {size}pt; }}\n", encoding="utf-8")
+
+
+EDITS = {"caption": edit_caption, "paragraph": edit_paragraph, "style": edit_style}
 
 
 PHOTOS = PROJECT / "build" / "bench-photos"  # generated once, kept between runs (not tracked)
@@ -278,10 +315,12 @@ def main(argv=None):
                           round(path.stat().st_size / 1e6, 1) for path in out.glob("*.pdf")})
             sizes["build_after_rebuild_mb"] = folder_mb(out)
             sizes["photos_mb"] = folder_mb(catalogue.parent / "images")
+            proof = [run(["proofs", "--changed", "--catalogue", str(catalogue), "--out",
+                          str(out)])[0]]
             watch, watch_peak = watch_rebuilds(catalogue, scratch / name / "watch", args.runs)
             results[name] = {"cold": summary(cold[name]), "warm": summary(warm),
-                             "watch": {"median_seconds": statistics.median(watch),
-                                       "peak_mb": watch_peak, "runs": watch},
+                             "warm_proofs_changed": summary(proof),
+                             "watch": {**watch, "peak_mb": watch_peak},
                              "isbn": summary(isbn), "sizes": sizes}
         if args.large:
             results["large"] = run_build(large_book(scratch / "large", args.copies),

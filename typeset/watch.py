@@ -1,9 +1,10 @@
 """Rebuild on every change: the editor saves a caption and sees the page.
 
-Watches the catalogue, the images and the project's templates and styles (watchfiles), and
-after each change builds again and prints one line: pages, time, findings, and which contents
-entries moved folio. The chapters' layouts are kept between builds (render by parts), so an
-edit lays out again only the chapter it touches. A failed build prints its one-line error and leaves the last good PDFs.
+Watches the catalogue, the images, and the templates and styles (the book's own beside its
+catalogue, and the shared ones) with watchfiles; after each change builds again and prints one
+line: pages, time, findings, and which contents entries moved folio. The chapters' layouts are
+kept between builds (render by parts), so an edit lays out again only the chapter it touches.
+A failed build prints its one-line error and leaves the last good PDFs.
 """
 
 import time
@@ -36,7 +37,9 @@ def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None):
     """Build, then rebuild after every change until interrupted (or `stop` is set).
     `after(result, error, line)`: told of each build (the live proof, live.py)."""
     catalogue = Path(catalogue).resolve()
-    folders = [catalogue, catalogue.parent / "images", TEMPLATES, STYLES]
+    folders = [catalogue, catalogue.parent / "images", catalogue.parent / "templates",
+               catalogue.parent / "styles", TEMPLATES, STYLES]  # the book's own and the shared
+    folders = list(dict.fromkeys(folder.resolve() for folder in folders))
     previous = None
     session = Session(parts={})  # the chapters as laid out: an edit lays out only its chapter
 
