@@ -134,8 +134,9 @@ def fill(pages, grow, spread):
     """Fill each page whose flow goes on overleaf (not a chapter's or section's last, not the
     last page) to the foot, in whole lines: photos grow by at most `grow` (a fraction of their
     height), then gaps between blocks open by at most `spread` lines each."""
-    flows = [_flow_elements(page._page_box) for page in pages]
-    full = [any(_full(box) for box in _boxes(page._page_box)) for page in pages]
+    surveys = [_survey(page._page_box) for page in pages]
+    flows = [{box.element for box in containers} for containers, _ in surveys]
+    full = [is_full for _, is_full in surveys]
 
     def goes_on(index):  # the flow goes on overleaf: not before a blank page or an opener
         here, overleaf = flows[index], flows[index + 1]
@@ -144,19 +145,26 @@ def fill(pages, grow, spread):
     for index, page in enumerate(pages[:-1]):
         # A page before a chapter's divider (a full page, then the next chapter) is its last.
         last = full[index + 1] and (index + 2 >= len(pages) or not goes_on(index + 1))
-        if goes_on(index) and not last and _fill_page(page._page_box, grow, spread):
+        if goes_on(index) and not last and not full[index] and _fill_page(
+                page._page_box, surveys[index][0], grow, spread):
             ORIGINAL["layout_backgrounds"](page._page_box, page._page_box.typeset_images)
 
 
-def _flow_elements(page_box):
-    return {box.element for box in _boxes(page_box) if is_flow(box)}
+def _survey(page_box):
+    """One walk over a page: its flow containers' boxes, and whether it is full by design (a
+    full-bleed photo, an inscription's columns)."""
+    containers, is_full = [], False
+    for box in _boxes(page_box):
+        if is_flow(box):
+            containers.append(box)
+        is_full = is_full or _full(box)
+    return containers, is_full
 
 
-def _fill_page(page_box, grow, spread):
-    containers = [box for box in _boxes(page_box) if is_flow(box)]
+def _fill_page(page_box, containers, grow, spread):
     pitch = leading(containers[0])
     top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
-    if not pitch or any(_full(box) for box in _boxes(page_box)):
+    if not pitch:
         return False
     end = _content_end(page_box, top, bottom)
     if end is None:
