@@ -198,3 +198,20 @@ def test_a_page_that_stops_short_inside_a_chapter_is_named(small_book):
     small_book.book["production"] = {"fill_min": 5}
     small_book.write_book()
     assert kinds(small_book.build(strict=False).findings, "underfull") == []
+
+
+def test_photos_a_screen_reader_cannot_name_are_listed_for_the_editor(small_book):
+    """A gallery photo with no caption or alt, and a divider with no alt, are read only as
+    「<section>：照片」: each is an info finding at its block's line; an `alt` silences it."""
+    text = (small_book.catalogue / "one.yaml").read_text(encoding="utf-8")
+    small_book.write("one.yaml", text + "  - gallery:\n      photos:\n"
+                     "        - image: images/one/street.jpg\n"
+                     "  - divider: images/one/divider.jpg\n")
+    found = kinds(small_book.build(strict=False).findings, "no-alt")
+    assert [(f.level, f.where) for f in found] == [("info", "one.yaml:9"),
+                                                    ("info", "one.yaml:12")]
+    assert "street.jpg" in found[0].message and "divider.jpg" in found[1].message
+    small_book.write("one.yaml", text + "  - gallery:\n      photos:\n"
+                     "        - image: images/one/street.jpg\n          alt: 一條街\n"
+                     "  - divider:\n      image: images/one/divider.jpg\n      alt: 山景\n")
+    assert kinds(small_book.build(strict=False).findings, "no-alt") == []

@@ -226,14 +226,18 @@ def _image_sources(book):
 
 
 def unnamed_photos(book):
-    """Galleries with photos that have no caption, no `alt` and no caption of the grid: the
-    screen edition can only read each as 「<section>：照片」 (labels.yaml `photo`)."""
+    """Galleries with photos that have no caption, no `alt` and no caption of the grid, and
+    dividers with no `alt`: the screen edition can only read each as 「<section>：照片」
+    (labels.yaml `photo`)."""
     findings = []
     for block in book.blocks():
-        if block.kind != "gallery" or block.fields.get("caption"):
+        if block.kind == "divider":
+            unnamed = [] if block.fields.get("alt") else [block.fields["image"]]
+        elif block.kind != "gallery" or block.fields.get("caption"):
             continue
-        unnamed = [photo["image"] for photo in block.fields["photos"]
-                   if not (photo.get("alt") or photo.get("caption"))]
+        else:
+            unnamed = [photo["image"] for photo in block.fields["photos"]
+                       if not (photo.get("alt") or photo.get("caption"))]
         if unnamed:
             findings.append(Finding(
                 "info", "no-alt", f"{block.file.name}:{block.line}",
