@@ -309,3 +309,20 @@ def test_the_map_is_shown_whole_in_its_own_proportion():
     assert abs(box.height / box.width - 200 / 160) < 0.005
     assert width <= box.width + 0.01 and height <= box.height + 0.01
     assert abs(width - box.width) < 0.5 and abs(height - box.height) < 0.5
+
+
+def test_the_closing_thanks_stand_alone_at_the_optical_centre(print_pdf):
+    """f96: the thanks (kind `closing`) alone on their page, without running head or folio,
+    centred across and set a little above the middle of the page."""
+    with pdfplumber.open(print_pdf) as pdf:
+        [page] = [p for p in pdf.pages if "表示衷心的感謝" in (p.extract_text() or "")]
+        chars = [c for c in page.chars if c["text"].strip()]
+        box = [float(v) for v in page.page_obj.attrs["TrimBox"]]
+    height = box[3] - box[1]
+    trim_top = float(page.height) - box[3]
+    tops = [(c["top"] - trim_top) / height for c in chars]
+    assert all(0.35 < top < 0.6 for top in tops)  # nothing else on the page: no folio
+    measure, inner = 44 * 10.5, 20 / 25.4 * 72  # f96 is a verso: the outer margin at the left
+    left = box[0] + (box[2] - box[0]) - inner - measure
+    middle = (min(c["x0"] for c in chars) + max(c["x1"] for c in chars)) / 2
+    assert abs(middle - (left + measure / 2)) < 3  # centred on the type area

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest

@@ -87,6 +87,9 @@ KINDS = {
                       "credits": optional(records({"role": required(text),
                                                    "text": required(text)}))},
                      "the colophon page; the ISBN comes from book.yaml"),
+    "closing": Kind({"text": required(text)},
+                    "a closing line (thanks) alone on a page of its own, at its optical centre",
+                    shorthand="text"),
     "divider": Kind({"image": required(image), "alt": optional(text),
                      "focus": optional(focus)},
                     "a full-bleed photo on a page of its own, without caption: the page before "

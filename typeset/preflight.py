@@ -51,8 +51,8 @@ def overflow(rendered):
 
 def underfull(book, rendered):
     """Pages whose content stops short: ending above `fill_min` % of the type area, when the
-    page is not the last of its chapter or section (the next page opens another one, or holds
-    the divider before it) and is
+    page is not the last of its chapter or section (the next page opens another one, or only
+    pages of their own — a divider, a closing line — come before that) and is
     not full by design (a full-bleed photo, an inscription). A blank page is the binding's or
     a recto opening's, and is not named here."""
     least = book.production["fill_min"] / 100
@@ -62,12 +62,13 @@ def underfull(book, rendered):
     for index, page in enumerate(pages):
         if manifest.folio(index) is None or page.filled is None or page.designed_full:
             continue
-        following = pages[index + 1] if index + 1 < len(pages) else None
-        last = (following is None or index + 1 in openings or following.filled is None
-                or index + 1 == manifest.colophon
-                or following.designed_full and (  # a divider, then another chapter
-                    index + 2 in openings or index + 2 == manifest.colophon
-                    or index + 2 >= len(pages)))
+        # The next page with flowing content, past pages of their own (a divider, a closing
+        # line, a plate): if it opens another chapter or section, this page is its last.
+        after = index + 1
+        while after < len(pages) and pages[after].designed_full:
+            after += 1
+        last = (after >= len(pages) or after in openings or pages[after].filled is None
+                or after == manifest.colophon)
         if last or page.filled >= least:
             continue
         findings.append(Finding(

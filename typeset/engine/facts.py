@@ -120,6 +120,8 @@ def _page(page, part, keys):
                 record.singles.append((name, source))
         if HEADINGS & set(classes.split()):
             record.headings.append((source, bottom - (box.position_y + box.margin_height())))
+        if "closing" in classes.split():  # a closing line: a page of its own by design
+            record.designed_full = True
         if "inscription" in classes.split():  # a 題辭's figure: one piece on each page
             record.designed_full = True
             key = keys.setdefault(element, (part, len(keys)))

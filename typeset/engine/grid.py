@@ -27,6 +27,7 @@ SLOT = "slot"                    # a photo slot: grows in fill
 FIXED_SLOTS = {"shape-page"}     # a slot as tall as the page allows already
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 EPSILON = 0.01                   # px: positions closer than this are the same
+FULL = {"figure--bleed", "inscription", "closing"}  # a page of its own, full by design
 
 
 def layout_backgrounds(page, get_image_from_uri):
@@ -143,9 +144,8 @@ def fill(pages, grow, spread):
         return bool(here & overleaf) and not overleaf - here
 
     for index, page in enumerate(pages[:-1]):
-        # A page before a chapter's divider (a full page, then the next chapter) is its last.
-        last = full[index + 1] and (index + 2 >= len(pages) or not goes_on(index + 1))
-        if goes_on(index) and not last and not full[index] and _fill_page(
+        # Before a page of its own (a divider, a plate, a closing line) the flow stops here.
+        if goes_on(index) and not full[index + 1] and not full[index] and _fill_page(
                 page._page_box, surveys[index][0], grow, spread):
             ORIGINAL["layout_backgrounds"](page._page_box, page._page_box.typeset_images)
 
@@ -202,7 +202,7 @@ def _fill_page(page_box, containers, grow, spread):
 def _full(box):
     element = getattr(box, "element", None)
     classes = set(((element.get("class") or "") if element is not None else "").split())
-    return bool(classes & {"figure--bleed", "inscription"})
+    return bool(classes & FULL)
 
 
 def _content_end(page_box, top, bottom):
