@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+from urllib.request import urlopen
 
 import pypdfium2 as pdfium
 import pytest
@@ -89,22 +90,14 @@ def wait_for(url, test, seconds=90):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1].strip("/"))),
-                                          timeout=2):
-                pass
-            state = json.loads(urlopen(url + "state.json"))
+            with urlopen(url + "state.json", timeout=5) as response:
+                state = json.loads(response.read())
             if test(state):
                 return state
         except OSError:
             pass
         time.sleep(0.2)
     raise AssertionError(f"the proof page did not reach the expected state in {seconds} s")
-
-
-def urlopen(url):
-    from urllib.request import urlopen as open_url
-    with open_url(url, timeout=5) as response:
-        return response.read()
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no headless Chromium (Debian's "

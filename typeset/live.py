@@ -80,7 +80,7 @@ def server(folder, state, port=0):
     return ThreadingHTTPServer((HOST, port), Handler)
 
 
-def after_build(out, state, print_line=print):
+def after_build(out, state):
     """What watch calls after each build: render the spreads that changed, or keep the last
     ones and show the error."""
     proofs_dir = Path(out) / "proofs"
@@ -95,13 +95,12 @@ def after_build(out, state, print_line=print):
         previous, current = cache / "previous" / pdf.name, cache / "finished" / pdf.name
         try:
             if not state.spreads or not previous.is_file():  # the first build: every spread
-                written, changed = proofs.spreads(pdf, proofs_dir, result.manifest), []
+                proofs.spreads(pdf, proofs_dir, result.manifest)
+                changed = []
             else:
                 pages = changes.changed_pages(previous, current)
-                numbers = {number for number, pair in enumerate(
-                    proofs.spread_layout(result.manifest.page_count
-                                         + result.manifest.padding), 1)
-                    if any(page in pages for page in pair if page is not None)}
+                numbers = proofs.spreads_holding(
+                    pages, result.manifest.page_count + result.manifest.padding)
                 written = proofs.spreads(pdf, proofs_dir, result.manifest, only=numbers,
                                          changed=pages) if numbers else []
                 changed = sorted(path.name for path in written)
@@ -130,7 +129,7 @@ def proof(catalogue, out, port=0, print_line=print, stop=None, ready=None):
         ready(url)
     try:
         watch.watch(catalogue, out, print_line=print_line, stop=stop,
-                    after=after_build(out, state, print_line))
+                    after=after_build(out, state))
     finally:
         httpd.shutdown()
         httpd.server_close()

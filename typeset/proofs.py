@@ -103,6 +103,12 @@ def _load_manifest(manifest):
 # ---------------------------------------------------------------------------------------------
 # Public entry points
 
+def spreads_holding(pages, page_count):
+    """The numbers of the spreads (from 1) that hold any of `pages` (0-based indexes)."""
+    return {number for number, pair in enumerate(spread_layout(page_count), 1)
+            if any(page in pages for page in pair if page is not None)}
+
+
 def spreads(pdf_path, out_dir, manifest=None, dpi=DPI, only=None, changed=()):
     """Write the book's spreads as out_dir/spreads-NN.png (NN from 01, one spread an image) and
     return their paths. `only` limits the output to those spread numbers; pages in `changed`
@@ -130,8 +136,7 @@ def proofs(pdf_path, out_dir, manifest=None, previous=None, dpi=DPI, current=Non
     only = None
     if previous is not None:
         changed = changed_pages(previous, current or pdf_path)
-        only = {number for number, pair in enumerate(spread_layout(_page_count(pdf_path)), 1)
-                if any(page in changed for page in pair if page is not None)}
+        only = spreads_holding(changed, _page_count(pdf_path))
     written, sheet = _render_proofs(pdf_path, out_dir, manifest, dpi, only,
                                     out_dir / SHEET_NAME, changed or ())
     return Proofs(sheet, written, changed)
