@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image
 from weasyprint.formatting_structure import boxes as wboxes
 
+from . import grid
 from .photos import orientation_of
 
 CSS_PX_PER_INCH = 96
@@ -90,10 +91,7 @@ def _page(page, part, keys):
         element = getattr(box, "element", None)
         if source is not None and skipped:
             record.designed_full = True
-        if source is not None and (
-                isinstance(box, (wboxes.LineBox, wboxes.ReplacedBox, wboxes.TableBox))
-                or isinstance(box, wboxes.BlockBox) and element is not None
-                and "slot" in (element.get("class") or "").split()):
+        if source is not None and grid.marks_extent(box):
             end = box.position_y + box.margin_height()
             if top <= box.position_y < bottom and (lowest is None or end > lowest):
                 lowest, record.last_source = end, source
@@ -120,10 +118,9 @@ def _page(page, part, keys):
                 record.singles.append((name, source))
         if HEADINGS & set(classes.split()):
             record.headings.append((source, bottom - (box.position_y + box.margin_height())))
-        if "closing" in classes.split():  # a closing line: a page of its own by design
+        if grid.FULL & set(classes.split()):  # a page of its own by design (grid.FULL)
             record.designed_full = True
         if "inscription" in classes.split():  # a 題辭's figure: one piece on each page
-            record.designed_full = True
             key = keys.setdefault(element, (part, len(keys)))
             record.inscriptions.append(Inscription(key, source, _outside(box, (left, top, right,
                                                                               bottom))))

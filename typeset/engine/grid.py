@@ -90,8 +90,9 @@ def _grow_block(block, amount):
     rows of photos (a gallery's); False if it has none."""
     groups = _slot_groups(block, -math.inf, math.inf)
     share = amount / len(groups) if groups else 0
+    least = leading(block) or 0  # a slot keeps at least a line's height
     if not groups or min(slot.padding_height() for group in groups.values()
-                         for slot in group) + share < pitch_floor(block):
+                         for slot in group) + share < least:
         return False
     for foot in sorted(groups, reverse=True):
         for slot in groups[foot]:
@@ -99,11 +100,6 @@ def _grow_block(block, amount):
         _open(block, foot, share, {id(slot) for slot in groups[foot]})
     block.height += amount
     return True
-
-
-def pitch_floor(block):
-    """The least a slot may be left with: a line's height."""
-    return leading(block) or 0
 
 
 def _next_in_flow(box, index):
@@ -209,13 +205,17 @@ def _content_end(page_box, top, bottom):
     """How far down the page area its flow reaches: the lowest line, photo, table or slot."""
     lowest = None
     for box in _boxes(page_box.children[0] if page_box.children else page_box):
-        element = getattr(box, "element", None)
-        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox, boxes.TableBox)) or (
-                _is_slot(box) and element is not None):
+        if marks_extent(box):
             if top <= box.position_y < bottom:
                 end = box.position_y + box.margin_height()
                 lowest = end if lowest is None else max(lowest, end)
     return lowest
+
+
+def marks_extent(box):
+    """Whether a box shows how far down a page its content reaches: a line, a photo, a table,
+    a photo slot (with or without its photo)."""
+    return isinstance(box, (boxes.LineBox, boxes.ReplacedBox, boxes.TableBox)) or _is_slot(box)
 
 
 def _is_slot(box):
