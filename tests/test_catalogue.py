@@ -326,3 +326,21 @@ def test_the_closing_thanks_stand_alone_at_the_optical_centre(print_pdf):
     left = box[0] + (box[2] - box[0]) - inner - measure
     middle = (min(c["x0"] for c in chars) + max(c["x1"] for c in chars)) / 2
     assert abs(middle - (left + measure / 2)) < 3  # centred on the type area
+
+
+def test_a_narrow_photo_alone_has_its_caption_beside_it(screen_pdf):
+    """A two-thirds photo alone in its row (f47, f92, f93) has its caption in the third beside
+    it, the caption's last line at the photo's foot — not under it with the third left empty."""
+    captions = ("圖為在公益性崗位就業的貧困戶", "澳門紅十字會獲得", "澳門中國企業協會獲得")
+    with pdfplumber.open(screen_pdf) as pdf:
+        for wanted in captions:
+            [page] = [p for p in pdf.pages if wanted in "".join((p.extract_text() or "").split())
+                      and p.rects]
+            measure = max(r["width"] for r in page.rects)
+            slots = [r for r in page.rects if r["height"] > 100]
+            slot = min(slots, key=lambda r: abs(r["width"] - 2 / 3 * measure))
+            chars = [c for c in page.chars if c["x0"] > slot["x1"] and slot["top"] <= c["top"]
+                     and c["bottom"] <= slot["bottom"] + 1 and c["size"] < 10]
+            assert chars, wanted
+            assert abs(max(c["bottom"] for c in chars) - slot["bottom"]) < 3, wanted
+            assert max(c["x1"] for c in chars) < page.width - 15 * MM  # inside the type area

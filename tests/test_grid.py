@@ -135,3 +135,71 @@ def slot_heights(document):
     from typeset.engine import grid
     return [round(box.padding_height(), 2) for page in document.pages
             for box in grid._boxes(page._page_box) if grid._is_slot(box)]
+
+
+PLATE = """
+id: one
+number: 一
+title: 第一章
+blocks:
+  - paragraph: 貧困是人類社會的頑疾。
+  - pagebreak: page
+  - figure:
+      image: images/one/plate.jpg
+      caption: 一張照片獨佔一頁：它的說明。
+      shape: {shape}
+  - pagebreak: page
+  - paragraph: 反貧困始終是古今中外治國安邦的一件大事。
+"""
+
+
+def plate_page(small_book, shape, photo=None):
+    """Build a chapter whose second page holds one photo alone; its screen PDF's page 2 and
+    the type area's top and foot (pt)."""
+    small_book.write("one.yaml", PLATE.format(shape=shape))
+    small_book.book["chapters"][1]["folio"] = 5
+    small_book.write_book()
+    if photo:
+        (small_book.images / "one").mkdir(exist_ok=True)
+        photo(small_book.images / "one" / "plate.jpg")
+    result = small_book.build(strict=False)
+    book = content.load(small_book.catalogue)
+    tokens = html.design_tokens(book)
+    top = to_mm(tokens["margin-top"]) * PT_PER_MM
+    return result, (top, top + to_mm(tokens["type-height"]) * PT_PER_MM)
+
+
+def test_a_photo_alone_on_a_page_is_a_plate_at_its_optical_centre(small_book):
+    """One photo and its caption alone on a page are not left at its head: the block moves
+    down by two fifths of the room (in whole lines), and the page is not named as stopping
+    short, while the page of text before the break is."""
+    result, (top, bottom) = plate_page(small_book, "landscape")
+    leading, _ = grid_of(content.load(small_book.catalogue))
+    with pdfplumber.open(result.paths["screen"]) as pdf:
+        page = pdf.pages[[i for i, p in enumerate(pdf.pages)
+                          if "plate.jpg" in (p.extract_text() or "")][0]]
+        slot = max(page.rects, key=lambda r: r["width"] * r["height"])
+        caption = max(c["bottom"] for c in page.chars if c["text"] in "說明")
+    above, below = slot["top"] - top, bottom - caption
+    room = above + below
+    assert 0.4 * room - 2 * leading <= above <= 0.4 * room + leading, (above, below)
+    assert off_grid(slot["top"] - top, leading) < TOLERANCE
+    underfull = [f.where for f in result.findings if f.kind == "underfull"]
+    assert underfull == [f for f in underfull if f.startswith("folio 01")] and underfull
+
+
+def test_a_page_slot_takes_a_landscape_photo_whole(small_book):
+    """`shape: page` fills the page with a portrait photo; given a landscape one (here stored
+    on its side, EXIF orientation 6) it takes the photo's proportion at the measure instead of
+    cropping half of it away."""
+    from typeset import samples
+    for size, turn, whole in (((1600, 1200), 6, True), ((1200, 1600), 1, False)):
+        result, (top, bottom) = plate_page(
+            small_book, "page", lambda p: samples.camera_jpeg(p, size, orientation=turn))
+        with pdfplumber.open(result.paths["screen"]) as pdf:
+            [image] = [im for p in pdf.pages for im in p.images]
+        width, height = image["x1"] - image["x0"], image["bottom"] - image["top"]
+        if whole:  # drawn whole, at the measure, 4:3
+            assert abs(width / height - 4 / 3) < 0.01 and height < 0.7 * (bottom - top)
+        else:      # a portrait photo fills the page slot
+            assert height > 0.85 * (bottom - top)

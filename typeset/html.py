@@ -14,6 +14,7 @@ import jinja2
 
 from . import STYLES, TEMPLATES, colour, kinds, languages, typography
 from .errors import BuildError
+from .images import proportion
 from .units import to_mm
 
 
@@ -49,6 +50,7 @@ def _environment(folders):
     env.filters["mm"] = lambda length: f"{to_mm(length):g}"
     env.filters["to_last_sentence"] = typography.to_last_sentence
     env.filters["phrases"] = _phrases
+    env.filters["proportion"] = proportion
     return env
 
 

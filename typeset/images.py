@@ -13,6 +13,7 @@ placeholder would hide that. A file that has not arrived at all is still a place
 warning (preflight's `missing-image`).
 """
 
+import functools
 import hashlib
 import io
 import json
@@ -20,6 +21,7 @@ import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -42,6 +44,25 @@ class Unusable(Exception):
 
     def __reduce__(self):  # sent whole from a forked process (forks.run)
         return type(self), (self.message, self.hint)
+
+
+def proportion(uri):
+    """A photo's width ÷ height as it is shown (its EXIF orientation applied), from its
+    header alone; None for a drawing (SVG). Kept per file, size and time."""
+    path = Path(unquote(urlsplit(uri).path)) if uri.startswith("file:") else Path(uri)
+    if path.suffix.lower() == ".svg":
+        return None
+    stat = path.stat()
+    return _proportion(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=None)
+def _proportion(path, size, mtime):
+    from .engine.photos import orientation_of  # the turn the press and screen files apply
+    with Image.open(path) as image:
+        width, height = image.size
+        turned = orientation_of(image) >= 5
+    return height / width if turned else width / height
 
 
 def check(file):

@@ -133,6 +133,8 @@ def _page(page, part, keys):
                 record.paragraphs.append(Paragraph(
                     key, source, len(lines), bool(getattr(box, "remove_decoration_bottom",
                                                           False)), text))
+    if getattr(page._page_box, "typeset_plate", False):  # one photo alone, centred (grid)
+        record.designed_full = True
     if lowest is not None:
         record.filled = min(1.0, (lowest - top) / (bottom - top))
     return record

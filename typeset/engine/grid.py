@@ -12,6 +12,9 @@ page area's foot less whole leadings. Two steps keep the flow on them:
   little more of the photo shown above and below, never a landscape turned portrait), then
   the gaps between its blocks open (at most `spread` lines each, never after a heading).
   Nothing moves to another page, so folios and the contents stay as laid out.
+  A page whose flow holds one photo and its caption alone is a plate instead: the photo
+  keeps its proportion and the block is set at the optical centre (`PLATE_DROP` of the room
+  above it, in whole lines).
 """
 
 import math
@@ -28,6 +31,8 @@ FIXED_SLOTS = {"shape-page"}     # a slot as tall as the page allows already
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 EPSILON = 0.01                   # px: positions closer than this are the same
 FULL = {"figure--bleed", "inscription", "closing"}  # a page of its own, full by design
+PLATES = {"figure", "gallery"}   # blocks that may stand alone on a page as a plate
+PLATE_DROP = 0.4                 # a plate's share of the room above it: the optical centre
 
 
 def layout_backgrounds(page, get_image_from_uri):
@@ -139,11 +144,52 @@ def fill(pages, grow, spread):
         here, overleaf = flows[index], flows[index + 1]
         return bool(here & overleaf) and not overleaf - here
 
-    for index, page in enumerate(pages[:-1]):
-        # Before a page of its own (a divider, a plate, a closing line) the flow stops here.
-        if goes_on(index) and not full[index + 1] and not full[index] and _fill_page(
-                page._page_box, surveys[index][0], grow, spread):
-            ORIGINAL["layout_backgrounds"](page._page_box, page._page_box.typeset_images)
+    for index, page in enumerate(pages):
+        page_box = page._page_box
+        block = plate(surveys[index][0])
+        page_box.typeset_plate = block is not None
+        if block is not None:
+            moved = _centre(page_box, surveys[index][0], block)
+        else:
+            # Before a page of its own (a divider, a closing line) the flow stops here.
+            moved = (index + 1 < len(pages) and goes_on(index) and not full[index + 1]
+                     and not full[index]
+                     and _fill_page(page_box, surveys[index][0], grow, spread))
+        if moved:
+            ORIGINAL["layout_backgrounds"](page_box, page_box.typeset_images)
+
+
+def plate(containers):
+    """The one block of the flow on a page when it is a photo with its caption and nothing
+    else (a figure or a one-photo gallery): a plate. None otherwise."""
+    leaves = []
+    for container in containers:
+        for kid in container.children:
+            if (kid.is_in_normal_flow() and isinstance(kid, boxes.BlockLevelBox)
+                    and not is_flow(kid) and (kid.children or kid.height > EPSILON)):
+                leaves.append(kid)
+    if len(leaves) != 1:
+        return None
+    block = leaves[0]
+    classes = set((getattr(block, "element", None) is not None
+                   and block.element.get("class") or "").split())
+    slots = sum(1 for box in _boxes(block) if _is_slot(box))
+    return block if classes & PLATES and not classes & FULL and slots == 1 else None
+
+
+def _centre(page_box, containers, block):
+    """Move a plate down to the optical centre: `PLATE_DROP` of the room left below it, in
+    whole lines."""
+    pitch = leading(containers[0])
+    top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
+    end = _content_end(page_box, top, bottom)
+    if not pitch or end is None:
+        return False
+    lines = math.floor((bottom - end) * PLATE_DROP / pitch + EPSILON)
+    if lines <= 0:
+        return False
+    _open(page_box.children[0], block.position_y, lines * pitch, set())
+    return True
 
 
 def _survey(page_box):
@@ -188,7 +234,9 @@ def _fill_page(page_box, containers, grow, spread):
                 opened[y] += 1
                 lines -= 1
     moves += [(y, opened[y] * pitch, ()) for y in gaps if opened[y]]
-    for y, amount, slots in sorted(moves, key=lambda move: -move[0]):
+    # From the foot up; at one height the gap first, so the block whose photos then grow
+    # there is not taken for one reaching past the gap.
+    for y, amount, slots in sorted(moves, key=lambda move: (-move[0], bool(move[2]))):
         for slot in slots:
             _grow_slot(slot, amount)
         _open(page_box.children[0], y, amount, {id(slot) for slot in slots})
@@ -266,15 +314,28 @@ def _open(box, y, amount, grown):
     around it grow (a slot grows only when it is one of `grown`)."""
     for child in getattr(box, "children", None) or ():
         inner = getattr(child, "_box", child)
-        if inner.position_y >= y - EPSILON:
+        if inner.position_y >= y - EPSILON or _at_foot(inner):
             child.translate(dy=amount)
         elif id(inner) in grown:
             continue
         elif (isinstance(inner, boxes.BlockContainerBox) and not _is_slot(inner)
-              and inner.border_box_y() + inner.border_height() > y + EPSILON
+              and _around(inner, y, grown)
               and not any(isinstance(kid, boxes.LineBox) for kid in inner.children)):
             inner.height += amount  # a block around the opening: the chapter, a figure, a row
             _open(inner, y, amount, grown)
+
+
+def _around(box, y, grown):
+    """Whether a block reaches below `y`, or ends at `y` with a slot that grows in it."""
+    foot = box.border_box_y() + box.border_height()
+    return foot > y + EPSILON or (foot > y - EPSILON and grown and any(
+        id(inner) in grown for inner in _boxes(box)))
+
+
+def _at_foot(box):
+    """A box placed against its block's foot (position: absolute; bottom: 0 — a caption
+    beside its photo): it goes down with the foot when the block grows."""
+    return box.is_absolutely_positioned() and box.style["bottom"] != "auto"
 
 
 def _boxes(box, into_placed=True):
