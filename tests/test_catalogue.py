@@ -344,3 +344,50 @@ def test_a_narrow_photo_alone_has_its_caption_beside_it(screen_pdf):
             assert chars, wanted
             assert abs(max(c["bottom"] for c in chars) - slot["bottom"]) < 3, wanted
             assert max(c["x1"] for c in chars) < page.width - 15 * MM  # inside the type area
+
+
+def test_photo_rows_and_galleries_share_one_column_module(screen_pdf):
+    """Galleries of 2, 3 and 4 columns and rows of half, third and two-thirds blocks all fall
+    on one twelve-column module of the measure (book.yaml `gutter`): each narrow photo slot
+    starts and ends on a column edge, so photos line up from block to block (社會參與 f62–f78)."""
+    book = content.load(CATALOGUE)
+    measure = 44 * 10.5
+    gutter = 6 * MM
+    column = (measure - 11 * gutter) / 12
+    starts = [k * (column + gutter) for k in range(12)]
+    ends = [k * (column + gutter) - gutter for k in range(1, 13)]
+    widths = [n * (column + gutter) - gutter for n in (3, 4, 6, 8)]
+    assert book.design["gutter"] == "6mm" and book.design["measure"] == 44
+    seen, off = 0, []
+    with pdfplumber.open(screen_pdf) as pdf:
+        for index, page in enumerate(pdf.pages):
+            folio = index - 1
+            left = 20 * MM if folio % 2 else page.width - 20 * MM - measure
+            grounds = [r for r in page.rects if r["fill"] and not r["stroke"]
+                       and r["height"] > 40]
+            for rect in grounds:  # the slots' grounds, not the placeholders' inside them
+                if min(abs(rect["width"] - width) for width in widths) > 2.5 or any(
+                        o["x0"] + 0.2 < rect["x0"] and rect["x1"] < o["x1"] - 0.2
+                        and o["top"] - 0.1 <= rect["top"] and rect["bottom"] <= o["bottom"] + 0.1
+                        for o in grounds):
+                    continue
+                seen += 1
+                start, end = rect["x0"] - left, rect["x1"] - left
+                if min(abs(start - s) for s in starts) > 0.5 or min(
+                        abs(end - e) for e in ends) > 0.5:
+                    off.append((folio, round(start, 1), round(end, 1)))
+    assert seen > 60 and not off, off
+
+
+def test_photos_facing_each_other_start_at_one_height(screen_pdf):
+    """Across a spread, the first photo of each page starts on one line (the issue's f24/f25,
+    f32/f33 and f40/f41 were 17–18 mm apart; f20/f21, f38/f39, f44/f45 up to 80 mm): the page
+    whose photos stood higher moved them down, a lone photo facing them hangs from their line."""
+    def first_photo(page):
+        tops = [r["top"] for r in page.rects if r["fill"] and not r["stroke"]
+                and r["height"] > 40 and r["width"] > 60]
+        return min(tops)
+    with pdfplumber.open(screen_pdf) as pdf:
+        for verso in (20, 24, 32, 38, 40, 44):
+            left, right = (first_photo(pdf.pages[folio + 1]) for folio in (verso, verso + 1))
+            assert abs(left - right) < 0.5, (verso, left, right)

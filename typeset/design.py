@@ -112,6 +112,7 @@ DESIGN = {
     "body_leading": required(positive(number)), "measure": required(positive(integer)),
     "colours": required(token_names(colour)), "fonts": required(token_names(font_family)),
     "section_side": optional(choice("any", "left", "right"), "left"),  # where a section opens
+    "gutter": optional(length, "6mm"),  # between the columns of the photo module
     # The editor's typographic choices for Chinese text, applied as it is set (the source is
     # left as written): the quotation marks, and ASCII marks typed in Chinese.
     "quotes": optional(choice("keep", "corner", "curly"), "keep"),

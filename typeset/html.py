@@ -126,6 +126,9 @@ def readable_folders(book):
     return [TEMPLATES, STYLES, book.catalogue, book.images, *own]
 
 
+MODULE = {"quarter": 3, "third": 4, "half": 6, "two-thirds": 8}  # widths in twelfths
+
+
 def design_tokens(book):
     """CSS custom properties from book.yaml's design tokens, plus the derived geometry."""
     design = book.design
@@ -149,6 +152,13 @@ def design_tokens(book):
         "section-break": {"any": "page", "left": "left", "right": "right"}[
             design["section_side"]],
     }
+    # The column module photo rows and galleries share: twelve columns across the measure
+    # (halves, thirds, quarters and two-thirds all fall on it), `gutter` between them; each
+    # width a hair (0.05 mm) short so that a row of them never overflows by rounding.
+    gutter = to_mm(design["gutter"])
+    tokens["gutter"] = f"{gutter:.3f}mm"
+    for name, twelfths in MODULE.items():
+        tokens[f"columns-{name}"] = f"{twelfths / 12 * (type_width + gutter) - gutter - 0.05:.3f}mm"
     tokens["book-title"] = css_string(typography.plain(book.title))  # the verso running head
     # The layout is drawn in the screen's colours; the press's are mapped in when the print
     # edition is drawn (colour.palette).

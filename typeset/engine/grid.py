@@ -12,6 +12,8 @@ page area's foot less whole leadings. Two steps keep the flow on them:
   little more of the photo shown above and below, never a landscape turned portrait), then
   the gaps between its blocks open (at most `spread` lines each, never after a heading).
   Nothing moves to another page, so folios and the contents stay as laid out.
+  Before that, photos facing each other across a spread are brought to one height (the page
+  whose photos start higher moves them down, in whole lines, when it has the room).
   A page whose flow holds one photo and its caption alone is a plate instead: the photo
   keeps its proportion and the block is set at the optical centre (`PLATE_DROP` of the room
   above it, in whole lines).
@@ -144,19 +146,80 @@ def fill(pages, grow, spread):
         here, overleaf = flows[index], flows[index + 1]
         return bool(here & overleaf) and not overleaf - here
 
+    plates = [plate(containers) for containers, _ in surveys]
+    moved = [False] * len(pages)
+    hold = [None] * len(pages)  # the top of photos aligned across the spread: kept there
+    for index in range(len(pages) - 1):
+        left, right = pages[index]._page_box, pages[index + 1]._page_box
+        # A plate facing photos takes their height rather than the optical centre (it is
+        # not made smaller for it); two plates facing each other keep to the centre.
+        if (left.page_type.side == "left" and goes_on(index) and not full[index]
+                and not full[index + 1] and (plates[index] is None or plates[index + 1] is None)):
+            moved[index], moved[index + 1] = _align_spread(
+                left, right, surveys[index][0],
+                [0 if plates[index + side] is not None else grow for side in (0, 1)])
+            tops = _first_row(left), _first_row(right)
+            if None not in tops and abs(tops[0] - tops[1]) < 1:
+                hold[index], hold[index + 1] = tops
     for index, page in enumerate(pages):
         page_box = page._page_box
-        block = plate(surveys[index][0])
+        block = plates[index]
         page_box.typeset_plate = block is not None
-        if block is not None:
-            moved = _centre(page_box, surveys[index][0], block)
+        if block is not None and hold[index] is None:
+            moved[index] |= _centre(page_box, surveys[index][0], block)
+        elif block is not None:
+            pass  # a plate aligned with the photos facing it
         else:
             # Before a page of its own (a divider, a closing line) the flow stops here.
-            moved = (index + 1 < len(pages) and goes_on(index) and not full[index + 1]
-                     and not full[index]
-                     and _fill_page(page_box, surveys[index][0], grow, spread))
-        if moved:
+            moved[index] |= (index + 1 < len(pages) and goes_on(index) and not full[index + 1]
+                             and not full[index]
+                             and _fill_page(page_box, surveys[index][0], grow, spread,
+                                            hold[index]))
+        if moved[index]:
             ORIGINAL["layout_backgrounds"](page_box, page_box.typeset_images)
+
+
+def _align_spread(left, right, containers, grows):
+    """Photos facing each other across a spread start at one height: the page whose first
+    row of photos is higher (its facing page has a heading above its photos) moves its
+    photos down by the difference, in whole lines — its photos giving up at most its
+    `grows` share of their height when its foot lacks the room. Which pages moved."""
+    pitch = leading(containers[0]) if containers else None
+    tops = [_first_row(box) for box in (left, right)]
+    if not pitch or None in tops:
+        return False, False
+    lines = round(abs(tops[0] - tops[1]) / pitch)
+    if lines == 0 or abs(abs(tops[0] - tops[1]) - lines * pitch) > 1:
+        return False, False  # aligned already, or not a whole number of lines apart
+    higher = 0 if tops[0] < tops[1] else 1
+    page_box, grow = (left, right)[higher], grows[higher]
+    top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
+    end = _content_end(page_box, top, bottom)
+    if end is None:
+        return False, False
+    short = lines - math.floor((bottom - end) / pitch + EPSILON)  # lines the photos give up
+    groups = _slot_groups(page_box, top, bottom)
+    taken = {y: 0 for y in groups}
+    while short > 0:
+        room = [y for y, slots in groups.items()
+                if (taken[y] + 1) * pitch <= grow * min(s.padding_height() for s in slots)]
+        if not room:
+            return False, False
+        y = min(room, key=lambda y: (taken[y] / min(s.padding_height() for s in groups[y]), y))
+        taken[y] += 1
+        short -= 1
+    for y in sorted((y for y in taken if taken[y]), reverse=True):
+        for slot in groups[y]:
+            _grow_slot(slot, -taken[y] * pitch)
+        _open(page_box.children[0], y, -taken[y] * pitch, {id(slot) for slot in groups[y]})
+    _open(page_box.children[0], tops[higher], lines * pitch, set())
+    return higher == 0, higher == 1
+
+
+def _first_row(page_box):
+    """The top of the highest photo slot in the flow of a page, or None."""
+    slots = [box.position_y for box in _boxes(page_box, into_placed=False) if _is_slot(box)]
+    return min(slots) if slots else None
 
 
 def plate(containers):
@@ -203,7 +266,9 @@ def _survey(page_box):
     return containers, is_full
 
 
-def _fill_page(page_box, containers, grow, spread):
+def _fill_page(page_box, containers, grow, spread, hold=None):
+    """Fill one page to the foot (see fill); no gap opens above `hold` (photos aligned with
+    the facing page's)."""
     pitch = leading(containers[0])
     top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
     if not pitch:
@@ -226,7 +291,7 @@ def _fill_page(page_box, containers, grow, spread):
         added[y] += 1
         lines -= 1
     moves += [(y, added[y] * pitch, groups[y]) for y in groups if added[y]]
-    gaps = _gaps(containers, top, bottom)
+    gaps = [y for y in _gaps(containers, top, bottom) if hold is None or y > hold + EPSILON]
     opened = {y: 0 for y in gaps}
     for _ in range(spread):
         for y in gaps:
