@@ -103,9 +103,10 @@ def wait_for(url, test, seconds=90):
 @pytest.mark.skipif(BROWSER is None, reason="no headless Chromium (Debian's "
                     "chromium-headless-shell: `make` installs it as root)")
 def test_a_caption_edit_shows_its_spread_in_the_browser_and_an_error_keeps_it(tmp_path):
-    """Edit a caption in a copy of the catalogue: the page shows the spread holding it, marked,
-    its pixels those of the finished print PDF's page; then a YAML error: the page shows the
-    one-line message with file:line and keeps the spreads."""
+    """Edit a caption in a copy of the catalogue: the page shows the spread holding it, marked —
+    first drawn from the layout, then from the finished print PDF, its pixels those of the
+    PDF's page; then a YAML error: the page shows the one-line message with file:line and
+    keeps the spreads."""
     shutil.copytree(CATALOGUE, tmp_path / "catalogue")
     shutil.copytree(CATALOGUE.parent / "images", tmp_path / "images")
     out, stop, urls = tmp_path / "build", threading.Event(), []
@@ -122,8 +123,15 @@ def test_a_caption_edit_shows_its_spread_in_the_browser_and_an_error_keeps_it(tm
         text = chapter.read_text(encoding="utf-8")
         chapter.write_text(text.replace("caption: 2018年5月22日，澳門特別行政區政府",
                                         "caption: 2018年5月22日，澳門特區政府"), encoding="utf-8")
-        edited = wait_for(url, lambda state: state["version"] > first["version"]
-                          and state["changed"])
+        early = []  # the changed spread drawn from the layout, before the editions
+
+        def finished(state):
+            if state["version"] > first["version"] and state["changed"]:
+                early.append(state["early"])
+                return not state["early"]
+            return False
+        edited = wait_for(url, finished)
+        assert early[0] is True, early
         page = dom(url)
         shown = re.findall(r'<img[^>]*data-name="([^"]+)"[^>]*class="changed"', page)
         assert shown == edited["changed"] == ["spreads-07.png"]  # folios 10–11
@@ -155,3 +163,49 @@ def test_a_caption_edit_shows_its_spread_in_the_browser_and_an_error_keeps_it(tm
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def test_the_changed_spread_is_drawn_from_the_layout_before_the_editions(tmp_path):
+    """After a caption edit the build tells the live proof of its layout (Session.laid_out)
+    before it writes the editions: the spread holding the changed page is drawn then, marked
+    — the print PDF on disk is still the last build's — and matches the spread drawn from the
+    finished PDF afterwards (within a pixel of rounding)."""
+    from typeset.build import build
+    from typeset.session import Session
+    shutil.copytree(CATALOGUE, tmp_path / "catalogue")
+    shutil.copytree(CATALOGUE.parent / "images", tmp_path / "images")
+    out, state = tmp_path / "build", live.State()
+    hook, seen = live.early(out, state), {}
+
+    def laid_out(book, rendered):
+        hook(book, rendered)
+        pdf = out / "siyuan-tongxin-2021-print.pdf"
+        seen.update(changed=list(state.changed), early=state.early,
+                    image=Image.open(out / "proofs" / state.changed[0]).convert("RGB")
+                    if state.changed else None,
+                    written=pdf.stat().st_mtime_ns if pdf.is_file() else None)
+
+    session = Session(parts={}, laid_out=laid_out)
+    show = live.after_build(out, state)
+    show(build(tmp_path / "catalogue", out, pad=True, progress=lambda line: None,
+               session=session), None, "")
+    assert seen["changed"] == [] and not seen["early"]  # the first build: nothing to compare
+    chapter = tmp_path / "catalogue" / "promotion.yaml"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "caption: 2018年5月22日，澳門特別行政區政府", "caption: 2018年5月22日，澳門特區政府"),
+        encoding="utf-8")
+    result = build(tmp_path / "catalogue", out, pad=True, progress=lambda line: None,
+                   session=session)
+    assert seen["changed"] == ["spreads-07.png"] and seen["early"]
+    assert seen["written"] < result.paths["print"].stat().st_mtime_ns  # before the editions
+    show(result, None, "")
+    assert state.changed == ["spreads-07.png"] and not state.early
+    final = Image.open(out / "proofs" / "spreads-07.png").convert("RGB")
+    early = seen["image"]
+    assert abs(early.width - final.width) <= 2 and abs(early.height - final.height) <= 2
+    width, height = min(early.width, final.width) - 2, min(early.height, final.height) - 2
+    means = [ImageStat.Stat(ImageChops.difference(
+        early.crop((dx, dy, dx + width, dy + height)),
+        final.crop((0, 0, width, height))).convert("L")).mean[0]
+        for dx in range(3) for dy in range(3)]
+    assert min(means) < 2, means

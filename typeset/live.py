@@ -1,9 +1,11 @@
 """The live proof: the book as spreads in a browser, the changed spread shown after each save.
 
 `make proof` builds, then serves a page on the loopback interface only (127.0.0.1, a free port
-printed on start) and rebuilds after every change (watch.py). After each build the spreads that
-hold changed pages are rendered again with pypdfium2 (proofs.py) and the page — which asks for
-the state a few times a second — shows them, marked and scrolled into view. A failed build
+printed on start) and rebuilds after every change (watch.py). As soon as the book is laid out,
+before the editions are written, the spreads holding pages whose layout changed are drawn from
+the layout (`early`); after the build, from the finished print edition (`after_build`). Each
+time the page — which asks for the state a few times a second — shows them, marked and
+scrolled into view. A failed build
 shows its one-line message (file:line and the fix) above the last good spreads.
 
 Only three things are served: the page (templates/proof.html), the state (`/state.json`) and
@@ -18,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import TEMPLATES, changes, proofs, watch
+from . import TEMPLATES, changes, colour, editions, embed, engine, proofs, watch
 
 HOST = "127.0.0.1"  # never another interface
 PAGE = TEMPLATES / "proof.html"
@@ -34,18 +36,23 @@ class State:
         self.changed = []
         self.error = None
         self.line = ""
+        self.early = False   # the changed spreads are drawn from the layout, editions to follow
+        self.shown = None    # when the changed spreads were last shown (time.perf_counter)
 
     def update(self, **values):
         with self.lock:
             for name, value in values.items():
                 setattr(self, name, value)
+            if values.get("changed"):
+                self.shown = time.perf_counter()
             self.version += 1
 
     def as_json(self):
         with self.lock:
             return json.dumps({"version": self.version, "spreads": self.spreads,
                                "changed": self.changed, "error": self.error,
-                               "line": self.line}, ensure_ascii=False).encode()
+                               "line": self.line, "early": self.early},
+                              ensure_ascii=False).encode()
 
 
 def server(folder, state, port=0):
@@ -108,10 +115,50 @@ def after_build(out, state):
             state.update(error=f"the proofs could not be drawn: {failure}", line=line)
             return
         spreads = sorted(path.name for path in proofs_dir.glob("spreads-*.png"))
-        state.update(spreads=spreads, changed=changed, error=None,
+        state.update(spreads=spreads, changed=changed, error=None, early=False,
                      line=f"{line}; proof in {time.perf_counter() - started:.1f} s")
 
     return done
+
+
+def early(out, state, limit=12):
+    """What a build calls once it has laid the book out (Session.laid_out), before it writes
+    the editions: the pages whose layout changed since the last build (facts.Page.digest) are
+    drawn at once — the spreads holding them, in the print edition's colours, its photos
+    streamed in (embed.py) — and shown marked, so the editor sees the edit while the editions
+    are finished. More than `limit` changed pages (a reflow, a style edit) wait for them."""
+    proofs_dir = Path(out) / "proofs"
+    last = {}
+
+    def laid_out(book, rendered):
+        digests = [page.digest for page in rendered.pages]
+        before, last["digests"] = last.get("digests"), digests
+        if (before is None or not state.spreads or rendered.document is None
+                or rendered.manifest.padding):  # blank pages the press file adds: wait for it
+            return
+        changed = [index for index, digest in enumerate(digests)
+                   if index >= len(before) or before[index] != digest]
+        if not changed or len(changed) > limit:
+            return
+        manifest = rendered.manifest
+        count = manifest.page_count + manifest.padding
+        numbers = proofs.spreads_holding(changed, count)
+        layout = proofs.spread_layout(count)
+        pages = sorted({index for number in numbers for index in layout[number - 1]
+                        if index is not None and index < len(rendered.document.pages)})
+        edition = editions.EDITIONS["print"]
+        document = rendered.document.copy([rendered.document.pages[i] for i in pages])
+        data = engine.write(document, edition.variant, colour.palette(book, edition.colours))
+        pdf = Path(out) / ".cache" / "early.pdf"
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        with open(pdf, "wb") as target:
+            embed.write(data, target, [book.images])
+        written = proofs.spreads(pdf, proofs_dir, manifest, only=numbers, changed=changed,
+                                 pages=pages)
+        state.update(changed=sorted(path.name for path in written), error=None,
+                     line="laid out: the changed spreads; the editions follow", early=True)
+
+    return laid_out
 
 
 def proof(catalogue, out, port=0, print_line=print, stop=None, ready=None):
@@ -129,7 +176,7 @@ def proof(catalogue, out, port=0, print_line=print, stop=None, ready=None):
         ready(url)
     try:
         watch.watch(catalogue, out, print_line=print_line, stop=stop,
-                    after=after_build(out, state))
+                    after=after_build(out, state), laid_out=early(out, state))
     finally:
         httpd.shutdown()
         httpd.server_close()

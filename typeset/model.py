@@ -149,6 +149,7 @@ class Part:
     document: object
     warnings: list
     pdfs: dict = field(default_factory=dict)
+    facts: list | None = None  # its pages' facts (engine.facts), read once
 
 
 @dataclass

@@ -76,6 +76,10 @@ def folios(pdf_path, manifest=None):
     if planned != page_count:
         raise ValueError(f"{pdf_path}: {page_count} pages but the manifest lays out {planned} "
                          "— pass the manifest of this build")
+    return _labels(manifest, page_count)
+
+
+def _labels(manifest, page_count):
     labels = []
     for page in range(page_count):
         folio = manifest.folio(page)
@@ -109,11 +113,14 @@ def spreads_holding(pages, page_count):
             if any(page in pages for page in pair if page is not None)}
 
 
-def spreads(pdf_path, out_dir, manifest=None, dpi=DPI, only=None, changed=()):
+def spreads(pdf_path, out_dir, manifest=None, dpi=DPI, only=None, changed=(), pages=None):
     """Write the book's spreads as out_dir/spreads-NN.png (NN from 01, one spread an image) and
     return their paths. `only` limits the output to those spread numbers; pages in `changed`
-    get their folio in red with a red dot."""
-    written, _ = _render_proofs(pdf_path, out_dir, manifest, dpi, only, None, changed)
+    get their folio in red with a red dot. `pages`: the PDF holds only these pages of the book
+    (0-based, in order: the spreads `only` names, drawn early for the live proof), and the
+    `manifest` says how many the book has."""
+    written, _ = _render_proofs(pdf_path, out_dir, manifest, dpi, only, None, changed,
+                                pages=pages)
     return written
 
 
@@ -179,28 +186,32 @@ def _render(page, crop, scale):
 
 
 def _render_proofs(pdf_path, out_dir, manifest, dpi, only, sheet_path, changed,
-                   thumb_height=THUMB_HEIGHT):
+                   thumb_height=THUMB_HEIGHT, pages=None):
     """One pass over the PDF: render each page that a wanted spread or the sheet needs, once,
     write the wanted spreads as they complete and the sheet at the end."""
-    labels = folios(pdf_path, manifest)
     changed = set(changed)
     written, thumbs, saving = [], {}, []
     # PNG encoding releases the GIL: spreads are saved on a thread while the next renders.
     saver = ThreadPoolExecutor(max_workers=1)
     doc = pdfium.PdfDocument(str(pdf_path))
     try:
-        pages = len(doc)
+        if pages is None:  # the whole book
+            labels = folios(pdf_path, manifest)
+            at = {index: index for index in range(len(doc))}
+        else:              # some of its pages: the book's count from the manifest
+            manifest = _load_manifest(manifest)
+            labels = _labels(manifest, manifest.page_count + manifest.padding)
+            at = {index: place for place, index in enumerate(pages)}
+        pages = len(labels)
         layout = spread_layout(pages)
-        sizes, crops = [], []
-        for index in range(pages):
-            page = doc[index]
+        sizes, crops = {}, {}
+        for index, place in at.items():
+            page = doc[place]
             try:
-                size, crop = _trim(page)
+                sizes[index], crops[index] = _trim(page)
             finally:
                 page.close()
-            sizes.append(size)
-            crops.append(crop)
-        thumb_scale = thumb_height / max((height for _, height in sizes), default=1)
+        thumb_scale = thumb_height / max((height for _, height in sizes.values()), default=1)
         digits = max(2, len(str(len(layout))))
         if out_dir is not None:
             out_dir = Path(out_dir)
@@ -214,9 +225,9 @@ def _render_proofs(pdf_path, out_dir, manifest, dpi, only, sheet_path, changed,
             scale = dpi / 72 if wanted else 2 * thumb_scale
             images = {}
             for index in pair:
-                if index is None:
+                if index is None or index not in at:
                     continue
-                page = doc[index]
+                page = doc[at[index]]
                 try:
                     images[index] = _render(page, crops[index], scale)
                 finally:

@@ -29,12 +29,12 @@ def render(book, session, pad=False, cache_dir=None):
     images = html.image_sources(book)
     pieces, document = None, None
     if session.parts is not None:
-        document, warnings, front_pages, pieces = _by_parts(book, session, images)
+        document, warnings, front_pages, pieces, pages = _by_parts(book, session, images)
     elif (laid_out := _in_parallel(book, session, images, cache_dir)) is not None:
         pieces, pages, warnings, front_pages = laid_out
     else:
         document, warnings, front_pages = _whole(book, session, images)
-    if document is not None:
+    if document is not None and pieces is None:
         pages = engine.facts.read(document.pages)
     manifest = _manifest(book, pages, front_pages, images)
     if pad:
@@ -110,7 +110,12 @@ def _by_parts(book, session, images):
     session.parts.update(used)  # keep what this build used, nothing older
     pages = [page for part, keep in pieces for page in part.document.pages[:keep]]
     warnings = [message for part, _ in pieces for message in part.warnings]
-    return front.document.copy(pages), warnings, pieces[0][1], pieces
+    facts = []
+    for index, (part, keep) in enumerate(pieces):
+        if part.facts is None:  # read once per layout: a kept part keeps its facts
+            part.facts = engine.facts.read(part.document.pages[:keep], part=index)
+        facts += part.facts
+    return front.document.copy(pages), warnings, pieces[0][1], pieces, facts
 
 
 def _part(book, session, source, tokens, state, images, used):

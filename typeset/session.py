@@ -21,6 +21,9 @@ class Session:
     photos: dict = field(default_factory=dict)     # photo checks by (file, size, mtime)
     documents: dict = field(default_factory=dict)  # the ISBN stamp and the cover, by key
     parts: dict | None = None  # laid-out parts by key, when kept in memory (watch)
+    # Told of each layout before the editions are written: laid_out(book, rendered) — the
+    # live proof draws the changed spreads from it (live.py).
+    laid_out: object = None
     _code: str | None = None
 
     def code_state(self):

@@ -33,15 +33,16 @@ def summary(result, previous):
             f"{errors} errors, {warnings} warnings; moved: {', '.join(moved) or 'none'}")
 
 
-def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None):
+def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None, laid_out=None):
     """Build, then rebuild after every change until interrupted (or `stop` is set).
-    `after(result, error, line)`: told of each build (the live proof, live.py)."""
+    `after(result, error, line)`: told of each build; `laid_out(book, rendered)`: of each
+    layout, before the editions are written (the live proof, live.py)."""
     catalogue = Path(catalogue).resolve()
     folders = [catalogue, catalogue.parent / "images", catalogue.parent / "templates",
                catalogue.parent / "styles", TEMPLATES, STYLES]  # the book's own and the shared
     folders = list(dict.fromkeys(folder.resolve() for folder in folders))
     previous = None
-    session = Session(parts={})  # the chapters as laid out: an edit lays out only its chapter
+    session = Session(parts={}, laid_out=laid_out)  # an edit lays out only its chapter
 
     def once():
         nonlocal previous

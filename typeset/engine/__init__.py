@@ -11,6 +11,7 @@ internals; each change to them is a patch in `patches.PATCHES`, version-checked.
 
 import gc
 import logging
+import os
 from dataclasses import dataclass, field
 
 from weasyprint import CSS, HTML
@@ -35,16 +36,28 @@ class State:
     CJK faces and their glyph caches again (the book names only installed fonts, no
     @font-face, so nothing differs between documents); the HarfBuzz faces the parts were
     drawn with and the font programs subset from them (by name and glyph set: a rebuild
-    subsets only a face whose glyphs changed)."""
+    subsets only a face whose glyphs changed); the stylesheets as parsed (their selectors
+    compiled), while their files are unchanged."""
 
     fonts: object = None
     faces: dict = field(default_factory=dict)
     programs: dict = field(default_factory=dict)
+    sheets: dict = field(default_factory=dict)  # parsed stylesheets by file, size and time
 
     def font_configuration(self):
         if self.fonts is None:
             self.fonts = FontConfiguration()
         return self.fonts
+
+    def sheet(self, path, fetcher):
+        """A stylesheet file parsed once per process while it is unchanged (WeasyPrint only
+        reads a parsed sheet; what it names is fetched when a document uses it)."""
+        stat = os.stat(path)
+        key = (str(path), stat.st_size, stat.st_mtime_ns, tuple(fetcher.roots))
+        if key not in self.sheets:
+            self.sheets[key] = CSS(filename=path, font_config=self.font_configuration(),
+                                   url_fetcher=fetcher)
+        return self.sheets[key]
 
 
 class _Collect(logging.Handler):
@@ -71,8 +84,7 @@ def layout(state, source, stylesheets, roots, files=(), fill=None):
     try:
         profiles = {}
         css = [CSS(string=tokens, font_config=fonts, url_fetcher=fetcher,
-                   color_profiles=profiles)] + [
-            CSS(filename=path, font_config=fonts, url_fetcher=fetcher) for path in sheets]
+                   color_profiles=profiles)] + [state.sheet(path, fetcher) for path in sheets]
         # Layout makes millions of short-lived objects and no cycles worth collecting
         # meanwhile: without the cyclic collector it runs a fifth faster.
         gc.disable()

@@ -6,6 +6,7 @@ part's pages are read here, where they were laid out, into `Page` records that t
 with the part's PDFs; preflight and the layout manifest read only these records.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -71,6 +72,10 @@ class Page:
     filled: float | None = None
     last_source: str | None = None
     designed_full: bool = False
+    # What the page shows, in a line: each box's kind, place and size, its text or image —
+    # equal for two layouts of the page that draw the same (the live proof's changed pages
+    # before the editions are written).
+    digest: str = ""
 
 
 def read(pages, part=0):
@@ -87,8 +92,10 @@ def _page(page, part, keys):
     right, bottom = left + box.width, top + box.height
     overflowing = set()
     lowest = None
+    seen = hashlib.sha256()
     for box, source, skipped in _walk(page._page_box):
         element = getattr(box, "element", None)
+        seen.update(_drawn(box))
         if source is not None and skipped:
             record.designed_full = True
         if source is not None and grid.marks_extent(box):
@@ -133,11 +140,24 @@ def _page(page, part, keys):
                 record.paragraphs.append(Paragraph(
                     key, source, len(lines), bool(getattr(box, "remove_decoration_bottom",
                                                           False)), text))
+    record.digest = seen.hexdigest()
     if getattr(page._page_box, "typeset_plate", False):  # one photo alone, centred (grid)
         record.designed_full = True
     if lowest is not None:
         record.filled = min(1.0, (lowest - top) / (bottom - top))
     return record
+
+
+def _drawn(box):
+    """One box as drawn: its kind, place and size (to a hundredth of a px), its text, its
+    image, its colour and background."""
+    style = box.style
+    text = getattr(box, "text", "") if isinstance(box, wboxes.TextBox) else ""
+    image = box.element.get("src", "") if isinstance(box, wboxes.ReplacedBox) else ""
+    size = [value if isinstance(value, (int, float)) else 0 for value in (box.width, box.height)]
+    return (f"{type(box).__name__} {box.position_x:.2f} {box.position_y:.2f} "
+            f"{size[0]:.2f} {size[1]:.2f} {text} {image} {style['color']} "
+            f"{style['background_color']}\n").encode()
 
 
 def _outside(box, area):
