@@ -2,6 +2,7 @@
 a real headless browser the changed spread appears after a caption edit."""
 
 import http.client
+import io
 import json
 import re
 import shutil
@@ -209,3 +210,45 @@ def test_the_changed_spread_is_drawn_from_the_layout_before_the_editions(tmp_pat
         final.crop((0, 0, width, height))).convert("L")).mean[0]
         for dx in range(3) for dy in range(3)]
     assert min(means) < 2, means
+
+
+def test_a_proof_draws_small_drafts_of_the_photos_where_they_stand(small_book):
+    """The proof is drawn from the finished print edition with its photos as small drafts
+    (embed.drafts): a 4000×3000 camera photo held sideways (EXIF 6) becomes a ≤1600 px copy in
+    its stored orientation, and the page looks as the press file does; a stand-in naming a
+    file outside the book's folders is refused."""
+    from pypdf import PdfReader
+
+    from typeset import embed, samples
+    from typeset.errors import BuildError
+    (small_book.images / "one").mkdir()
+    samples.camera_jpeg(small_book.images / "one" / "photo.jpg", (4000, 3000), orientation=6)
+    result = small_book.build(strict=False)
+    finished = small_book.out / ".cache" / "finished" / result.paths["print"].name
+    data = finished.read_bytes()
+    assert embed.has_stand_ins(data)
+    drafted = embed.drafts(data, [small_book.images])
+    assert not embed.has_stand_ins(drafted)
+    sizes = []
+    for page in PdfReader(io.BytesIO(drafted)).pages:
+        for reference in (page["/Resources"].get("/XObject") or {}).values():
+            image = reference.get_object()
+            if image.get("/Subtype") == "/Image":
+                sizes.append((int(image["/Width"]), int(image["/Height"])))
+    assert sizes and all(max(size) <= 1600 for size in sizes)
+    assert (1200, 1600) in sizes  # stored sideways, as the camera wrote it
+
+    def page_with_photo(pdf_bytes):
+        pdf = pdfium.PdfDocument(pdf_bytes)
+        try:
+            for index in range(len(pdf)):
+                page = pdf[index]
+                if any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects()):
+                    return page.render(scale=50 / 72).to_pil().convert("RGB")
+        finally:
+            pdf.close()
+    drawn, press = page_with_photo(drafted), page_with_photo(result.paths["print"].read_bytes())
+    assert drawn.size == press.size
+    assert ImageStat.Stat(ImageChops.difference(drawn, press).convert("L")).mean[0] < 3
+    with pytest.raises(BuildError, match="not in the book's images folder"):
+        embed.drafts(data, [small_book.out])

@@ -26,6 +26,7 @@ class Result:
     manifest: object
     findings: list
     seconds: float
+    book: object = None  # the book as loaded (content.Book)
 
 
 def build(catalogue, out, strict=False, pad=False, progress=print, session=None):
@@ -61,7 +62,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print, session=None)
         with stage(6, progress):
             findings += preflight.outputs(book, paths)
             report.write(findings, out, book)
-        return Result(paths, rendered.manifest, findings, time.perf_counter() - start)
+        return Result(paths, rendered.manifest, findings, time.perf_counter() - start, book)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import TEMPLATES, changes, colour, editions, embed, engine, proofs, watch
+from . import TEMPLATES, changes, colour, editions, embed, engine, files, proofs, watch
 
 HOST = "127.0.0.1"  # never another interface
 PAGE = TEMPLATES / "proof.html"
@@ -97,10 +97,12 @@ def after_build(out, state):
             state.update(error=str(error), line=line, changed=[])
             return
         started = time.perf_counter()
-        pdf = result.paths["print"]
         cache = Path(out) / ".cache"
-        previous, current = cache / "previous" / pdf.name, cache / "finished" / pdf.name
+        previous, current = (cache / name / result.paths["print"].name
+                             for name in ("previous", "finished"))
         try:
+            pdf = _on_screen(current if current.is_file() else result.paths["print"],
+                             cache / "proof.pdf", [result.book.images, cache / "press-images"])
             if not state.spreads or not previous.is_file():  # the first build: every spread
                 proofs.spreads(pdf, proofs_dir, result.manifest)
                 changed = []
@@ -119,6 +121,16 @@ def after_build(out, state):
                      line=f"{line}; proof in {time.perf_counter() - started:.1f} s")
 
     return done
+
+
+def _on_screen(pdf, proof, allowed):
+    """The PDF a proof is drawn from: `pdf` itself, or when its photos are stand-ins (the
+    build's finished copy) a copy with small drafts of them (embed.drafts) at `proof`."""
+    data = pdf.read_bytes()
+    if not embed.has_stand_ins(data):
+        return pdf
+    files.write_atomically(proof, embed.drafts(data, allowed))
+    return proof
 
 
 def early(out, state, limit=12):
@@ -151,8 +163,7 @@ def early(out, state, limit=12):
         data = engine.write(document, edition.variant, colour.palette(book, edition.colours))
         pdf = Path(out) / ".cache" / "early.pdf"
         pdf.parent.mkdir(parents=True, exist_ok=True)
-        with open(pdf, "wb") as target:
-            embed.write(data, target, [book.images])
+        pdf.write_bytes(embed.drafts(data, [book.images, Path(out) / ".cache" / "press-images"]))
         written = proofs.spreads(pdf, proofs_dir, manifest, only=numbers, changed=changed,
                                  pages=pages)
         state.update(changed=sorted(path.name for path in written), error=None,
