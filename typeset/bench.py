@@ -12,7 +12,8 @@ QR code; generated once into build/bench-photos and hard-linked into the copy). 
 - watch: inside one long-running process, as `make watch` and `make proof` do, for a caption
   edit, a paragraph edit that moves the blocks after it, and a style edit (a rule in the
   book's own styles/): the seconds to the finished editions and to the changed spreads
-  rendered for the proof page;
+  on the proof page (drawn from the layout before the editions when at most 12 pages
+  changed — `early` in each run —, else after them);
 - isbn: `make isbn` on the last build (a new ISBN stamped, no new layout);
 - sizes: every output and the whole output folder after a cold build and a rebuild.
 And `large`: a synthetic ~1,000-page catalogue made by repeating the real chapters (same block
