@@ -13,7 +13,8 @@ page area's foot less whole leadings. Two steps keep the flow on them:
   the gaps between its blocks open (at most `spread` lines each, never after a heading).
   Nothing moves to another page, so folios and the contents stay as laid out.
   Before that, photos facing each other across a spread are brought to one height (the page
-  whose photos start higher moves them down, in whole lines, when it has the room).
+  whose photos start higher moves them down, in whole lines, when it has the room and they
+  are at most `ALIGN_MOST` of the type area apart: a heading's, not an opener's sinkage).
   A page whose flow holds one photo and its caption alone is a plate instead: the photo
   keeps its proportion and the block is set at the optical centre (`PLATE_DROP` of the room
   above it, in whole lines).
@@ -35,6 +36,7 @@ EPSILON = 0.01                   # px: positions closer than this are the same
 FULL = {"figure--bleed", "inscription", "closing"}  # a page of its own, full by design
 PLATES = {"figure", "gallery"}   # blocks that may stand alone on a page as a plate
 PLATE_DROP = 0.4                 # a plate's share of the room above it: the optical centre
+ALIGN_MOST = 1 / 6                # facing photos aligned when at most this far apart
 
 
 def layout_backgrounds(page, get_image_from_uri):
@@ -195,8 +197,8 @@ def _align_spread(left, right, containers, grows):
     page_box, grow = (left, right)[higher], grows[higher]
     top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
     end = _content_end(page_box, top, bottom)
-    if end is None:
-        return False, False
+    if end is None or lines * pitch > (bottom - top) * ALIGN_MOST + EPSILON:
+        return False, False  # an opener's sinkage is not mirrored: an empty band facing it
     short = lines - math.floor((bottom - end) / pitch + EPSILON)  # lines the photos give up
     groups = _slot_groups(page_box, top, bottom)
     taken = {y: 0 for y in groups}
