@@ -214,7 +214,7 @@ def test_the_changed_spread_is_drawn_from_the_layout_before_the_editions(tmp_pat
 
 def test_a_proof_draws_small_drafts_of_the_photos_where_they_stand(small_book):
     """The proof is drawn from the finished print edition with its photos as small drafts
-    (embed.drafts): a 4000×3000 camera photo held sideways (EXIF 6) becomes a ≤1600 px copy in
+    (embed.drafts): a 4000×3000 camera photo held sideways (EXIF 6) becomes a ≤1000 px copy in
     its stored orientation, and the page looks as the press file does; a stand-in naming a
     file outside the book's folders is refused."""
     from pypdf import PdfReader
@@ -235,8 +235,8 @@ def test_a_proof_draws_small_drafts_of_the_photos_where_they_stand(small_book):
             image = reference.get_object()
             if image.get("/Subtype") == "/Image":
                 sizes.append((int(image["/Width"]), int(image["/Height"])))
-    assert sizes and all(max(size) <= 1600 for size in sizes)
-    assert (1200, 1600) in sizes  # stored sideways, as the camera wrote it
+    assert sizes and all(max(size) <= embed.DRAFT for size in sizes)
+    assert (750, 1000) in sizes  # stored sideways, as the camera wrote it
 
     def page_with_photo(pdf_bytes):
         pdf = pdfium.PdfDocument(pdf_bytes)
@@ -252,3 +252,8 @@ def test_a_proof_draws_small_drafts_of_the_photos_where_they_stand(small_book):
     assert ImageStat.Stat(ImageChops.difference(drawn, press).convert("L")).mean[0] < 3
     with pytest.raises(BuildError, match="not in the book's images folder"):
         embed.drafts(data, [small_book.out])
+    # What the proofs are drawn from (live, `make proofs`): the drafts, under the PDF's name.
+    drawn = proofs.drawable(finished, small_book.out / "proof" / finished.name,
+                            [small_book.images])
+    assert drawn.name == finished.name and drawn.read_bytes() == drafted
+    assert proofs.drawable(drawn, small_book.out / "again.pdf", []) == drawn  # no stand-ins

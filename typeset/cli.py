@@ -115,7 +115,8 @@ def set_isbn(catalogue, out, number):
 
 
 def make_proofs(catalogue, out, changed):
-    """build/proofs/: the print edition as spreads and a contact sheet, trimmed."""
+    """build/proofs/: the print edition as spreads and a contact sheet, trimmed (its photos
+    as small drafts: proofs.drawable)."""
     book = content.load(catalogue)
     pdf = out / f"{book.slug}-print.pdf"
     if not pdf.is_file():
@@ -125,7 +126,10 @@ def make_proofs(catalogue, out, changed):
     if changed and not previous.is_file():
         raise BuildError("no previous build to compare with: build twice, then ask for --changed")
     start = time.perf_counter()
-    result = proofs.proofs(pdf, out / "proofs", out / ".cache" / f"{book.slug}-manifest.json",
+    drawn = proofs.drawable(current if current.is_file() else pdf,
+                            out / ".cache" / "proof" / pdf.name,
+                            [book.images, out / ".cache" / "press-images"])
+    result = proofs.proofs(drawn, out / "proofs", out / ".cache" / f"{book.slug}-manifest.json",
                            previous if changed else None, current=current)
     print(f"contact sheet: {shown_path(result.contact_sheet)}")
     print(f"{len(result.spreads)} spread{'s' if len(result.spreads) != 1 else ''} in "

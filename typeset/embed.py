@@ -26,7 +26,7 @@ from .errors import BuildError
 SOURCE, PASS_THROUGH, VERSION = "/TypesetSource", "/TypesetPassThrough", "/TypesetVersion"
 MARKERS = (SOURCE, PASS_THROUGH, VERSION)
 CHUNK = 1 << 20
-DRAFT = 1600  # px, the longest side of a photo drawn for a proof on screen (drafts)
+DRAFT = 1000  # px, the longest side of a photo drawn for a proof (100 dpi: a bleed page is 850)
 
 
 def has_stand_ins(data):

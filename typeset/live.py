@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import TEMPLATES, changes, colour, editions, embed, engine, files, proofs, watch
+from . import TEMPLATES, changes, colour, editions, embed, engine, proofs, watch
 
 HOST = "127.0.0.1"  # never another interface
 PAGE = TEMPLATES / "proof.html"
@@ -101,8 +101,9 @@ def after_build(out, state):
         previous, current = (cache / name / result.paths["print"].name
                              for name in ("previous", "finished"))
         try:
-            pdf = _on_screen(current if current.is_file() else result.paths["print"],
-                             cache / "proof.pdf", [result.book.images, cache / "press-images"])
+            pdf = proofs.drawable(current if current.is_file() else result.paths["print"],
+                                  cache / "proof" / result.paths["print"].name,
+                                  [result.book.images, cache / "press-images"])
             if not state.spreads or not previous.is_file():  # the first build: every spread
                 proofs.spreads(pdf, proofs_dir, result.manifest)
                 changed = []
@@ -121,16 +122,6 @@ def after_build(out, state):
                      line=f"{line}; proof in {time.perf_counter() - started:.1f} s")
 
     return done
-
-
-def _on_screen(pdf, proof, allowed):
-    """The PDF a proof is drawn from: `pdf` itself, or when its photos are stand-ins (the
-    build's finished copy) a copy with small drafts of them (embed.drafts) at `proof`."""
-    data = pdf.read_bytes()
-    if not embed.has_stand_ins(data):
-        return pdf
-    files.write_atomically(proof, embed.drafts(data, allowed))
-    return proof
 
 
 def early(out, state, limit=12):

@@ -23,6 +23,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader
 
+from . import embed, files
 from .changes import changed_pages
 from .model import Manifest
 
@@ -106,6 +107,18 @@ def _load_manifest(manifest):
 
 # ---------------------------------------------------------------------------------------------
 # Public entry points
+
+def drawable(pdf, proof, allowed):
+    """The PDF a proof is drawn from: `pdf` itself, or when its photos are stand-ins (the
+    build's finished copy, .cache/finished) a copy at `proof` with small drafts of them
+    (embed.drafts, from files under `allowed`), under the same name (the contact sheet shows
+    it)."""
+    data = Path(pdf).read_bytes()
+    if not embed.has_stand_ins(data):
+        return Path(pdf)
+    files.write_atomically(proof, embed.drafts(data, allowed))
+    return Path(proof)
+
 
 def spreads_holding(pages, page_count):
     """The numbers of the spreads (from 1) that hold any of `pages` (0-based indexes)."""
