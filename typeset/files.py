@@ -13,9 +13,15 @@ renames them together; the caches keep only what the last build used (`forget_ot
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def from_uri(url):
+    """The path a `file:` URL names (as html.image_sources writes them)."""
+    return Path(unquote(urlsplit(url).path))
 
 
 def temporary(folder, name, data):

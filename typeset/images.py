@@ -13,7 +13,6 @@ placeholder would hide that. A file that has not arrived at all is still a place
 warning (preflight's `missing-image`).
 """
 
-import functools
 import hashlib
 import io
 import json
@@ -21,7 +20,6 @@ import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -48,21 +46,13 @@ class Unusable(Exception):
 
 def proportion(uri):
     """A photo's width ÷ height as it is shown (its EXIF orientation applied), from its
-    header alone; None for a drawing (SVG). Kept per file, size and time."""
-    path = Path(unquote(urlsplit(uri).path)) if uri.startswith("file:") else Path(uri)
+    header alone; None for a drawing (SVG)."""
+    from .engine.photos import shown_size  # the turn the press and screen files apply
+    path = files.from_uri(uri) if uri.startswith("file:") else Path(uri)
     if path.suffix.lower() == ".svg":
         return None
-    stat = path.stat()
-    return _proportion(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=None)
-def _proportion(path, size, mtime):
-    from .engine.photos import orientation_of  # the turn the press and screen files apply
-    with Image.open(path) as image:
-        width, height = image.size
-        turned = orientation_of(image) >= 5
-    return height / width if turned else width / height
+    (width, height), _ = shown_size(path)
+    return width / height
 
 
 def check(file):

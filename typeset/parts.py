@@ -7,7 +7,6 @@ and this package's code — so a part read from the cache is the part a new layo
 import hashlib
 import pickle
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from . import files, html
 
@@ -60,6 +59,6 @@ def _photos_state(images, source):
     """Size and time of each photo file the part shows: a replaced photo lays it out again."""
     state = []
     for url in sorted({url for url in images.values() if url and url in source}):
-        stat = Path(unquote(urlsplit(url).path)).stat()
+        stat = files.from_uri(url).stat()
         state.append(f"{url}:{stat.st_size}:{stat.st_mtime_ns}")
     return "\n".join(state)

@@ -8,14 +8,12 @@ with the part's PDFs; preflight and the layout manifest read only these records.
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from PIL import Image
 from weasyprint.formatting_structure import boxes as wboxes
 
+from .. import files
 from . import grid
-from .photos import orientation_of
+from .photos import shown_size
 
 CSS_PX_PER_INCH = 96
 OVERFLOW_TOLERANCE_PX = 1.0
@@ -206,10 +204,8 @@ def _photo(box, source):
     url = box.element.get("src", "")
     if not url.startswith("file:") or url.endswith(".svg"):
         return None
-    path = Path(unquote(urlsplit(url).path)).resolve()
-    with Image.open(path) as image:
-        stored, turn = image.size, orientation_of(image)
-    pixels = stored if turn < 5 else stored[::-1]
+    path = files.from_uri(url).resolve()
+    pixels, turn = shown_size(path)
     fit = box.element.get("data-fit") or "cover"
     focus = [float(value.rstrip("%")) / 100
              for value in (box.element.get("data-focus") or "50% 50%").split()]

@@ -24,11 +24,13 @@ What the patch does, and nothing else:
   bytes for the press, a screen-sized copy for the screen); the keys never reach them.
 """
 
+import functools
 import math
 import os
 from pathlib import Path
 
 import pydyf
+from PIL import Image
 from weasyprint.images import LazyLocalImage
 
 from . import colours
@@ -45,6 +47,21 @@ def orientation_of(pillow_image):
     except Exception:  # a damaged EXIF block: the picture as stored
         return 1
     return turn if turn in range(1, 9) else 1
+
+
+def shown_size(path):
+    """A photo file's size as a viewer shows it (its EXIF orientation applied) and that
+    orientation, from its header alone: ((width, height), turn). Kept per file, size and
+    time."""
+    stat = os.stat(path)
+    return _shown_size(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=None)
+def _shown_size(path, size, mtime):
+    with Image.open(path) as image:
+        stored, turn = image.size, orientation_of(image)
+    return (stored if turn < 5 else stored[::-1]), turn
 
 
 def sixteen_bit_png(data):
