@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import PROJECT, content, images, isbn, live, postprocess, proofs, report, watch
+from . import PROJECT, content, embed, images, isbn, live, postprocess, proofs, report, watch
 from .build import build
 from .editions import outputs
 from .errors import BuildError, ContentError
@@ -128,7 +128,7 @@ def make_proofs(catalogue, out, changed):
     start = time.perf_counter()
     drawn = proofs.drawable(current if current.is_file() else pdf,
                             out / ".cache" / "proof" / pdf.name,
-                            [book.images, out / ".cache" / "press-images"])
+                            embed.sources(book, out / ".cache"))
     result = proofs.proofs(drawn, out / "proofs", out / ".cache" / f"{book.slug}-manifest.json",
                            previous if changed else None, current=current)
     print(f"contact sheet: {shown_path(result.contact_sheet)}")

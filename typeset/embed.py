@@ -29,6 +29,12 @@ CHUNK = 1 << 20
 DRAFT = 1000  # px, the longest side of a photo drawn for a proof (100 dpi: a bleed page is 850)
 
 
+def sources(book, cache):
+    """The folders a stand-in's file may be in: the book's photos, and the press copies the
+    build converted for the editor (inks.convert_photos, `cache`/press-images)."""
+    return [book.images, Path(cache) / "press-images"]
+
+
 def has_stand_ins(data):
     return SOURCE.encode() in data
 

@@ -103,7 +103,7 @@ def after_build(out, state):
         try:
             pdf = proofs.drawable(current if current.is_file() else result.paths["print"],
                                   cache / "proof" / result.paths["print"].name,
-                                  [result.book.images, cache / "press-images"])
+                                  embed.sources(result.book, cache))
             if not state.spreads or not previous.is_file():  # the first build: every spread
                 proofs.spreads(pdf, proofs_dir, result.manifest)
                 changed = []
@@ -127,8 +127,8 @@ def after_build(out, state):
 def early(out, state, limit=12):
     """What a build calls once it has laid the book out (Session.laid_out), before it writes
     the editions: the pages whose layout changed since the last build (facts.Page.digest) are
-    drawn at once — the spreads holding them, in the print edition's colours, its photos
-    streamed in (embed.py) — and shown marked, so the editor sees the edit while the editions
+    drawn at once — the spreads holding them, in the print edition's colours, its photos as
+    small drafts (embed.drafts) — and shown marked, so the editor sees the edit while the editions
     are finished. More than `limit` changed pages (a reflow, a style edit) wait for them."""
     proofs_dir = Path(out) / "proofs"
     last = {}
@@ -154,7 +154,7 @@ def early(out, state, limit=12):
         data = engine.write(document, edition.variant, colour.palette(book, edition.colours))
         pdf = Path(out) / ".cache" / "early.pdf"
         pdf.parent.mkdir(parents=True, exist_ok=True)
-        pdf.write_bytes(embed.drafts(data, [book.images, Path(out) / ".cache" / "press-images"]))
+        pdf.write_bytes(embed.drafts(data, embed.sources(book, pdf.parent)))
         written = proofs.spreads(pdf, proofs_dir, manifest, only=numbers, changed=changed,
                                  pages=pages)
         state.update(changed=sorted(path.name for path in written), error=None,

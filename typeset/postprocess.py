@@ -204,7 +204,7 @@ def publish(finished, out_dir, book):
                     lambda item: files.temporary(
                         out_dir, f"{book.slug}-{item[0]}",
                         lambda target: embed.write(item[1], target,
-                                                   [book.images, cache / "press-images"])),
+                                                   embed.sources(book, cache))),
                     finished.items())):
                 temporary[name] = written
         paths = {}
