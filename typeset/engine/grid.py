@@ -157,20 +157,17 @@ def fill(pages, grow, spread):
         # not made smaller for it); two plates facing each other keep to the centre.
         if (left.page_type.side == "left" and goes_on(index) and not full[index]
                 and not full[index + 1] and (plates[index] is None or plates[index + 1] is None)):
-            moved[index], moved[index + 1] = _align_spread(
+            moved[index], moved[index + 1], tops = _align_spread(
                 left, right, surveys[index][0],
                 [0 if plates[index + side] is not None else grow for side in (0, 1)])
-            tops = _first_row(left), _first_row(right)
-            if None not in tops and abs(tops[0] - tops[1]) < 1:
+            if tops is not None:
                 hold[index], hold[index + 1] = tops
     for index, page in enumerate(pages):
         page_box = page._page_box
         block = plates[index]
         page_box.typeset_plate = block is not None
-        if block is not None and hold[index] is None:
-            moved[index] |= _centre(page_box, surveys[index][0], block)
-        elif block is not None:
-            pass  # a plate aligned with the photos facing it
+        if block is not None:  # a plate: at the optical centre, unless aligned with its facing
+            moved[index] |= hold[index] is None and _centre(page_box, surveys[index][0], block)
         else:
             # Before a page of its own (a divider, a closing line) the flow stops here.
             moved[index] |= (index + 1 < len(pages) and goes_on(index) and not full[index + 1]
@@ -185,37 +182,51 @@ def _align_spread(left, right, containers, grows):
     """Photos facing each other across a spread start at one height: the page whose first
     row of photos is higher (its facing page has a heading above its photos) moves its
     photos down by the difference, in whole lines — its photos giving up at most its
-    `grows` share of their height when its foot lacks the room. Which pages moved."""
-    pitch = leading(containers[0]) if containers else None
+    `grows` share of their height when its foot lacks the room. Which pages moved, and the
+    tops of the two pages' photos when they now start on one line (else None)."""
     tops = [_first_row(box) for box in (left, right)]
-    if not pitch or None in tops:
-        return False, False
+    if None in tops:
+        return False, False, None
+    aligned = tuple(tops) if abs(tops[0] - tops[1]) < 1 else None
+    pitch = leading(containers[0]) if containers else None
+    if not pitch:
+        return False, False, aligned
     lines = round(abs(tops[0] - tops[1]) / pitch)
     if lines == 0 or abs(abs(tops[0] - tops[1]) - lines * pitch) > 1:
-        return False, False  # aligned already, or not a whole number of lines apart
+        return False, False, aligned  # aligned already, or not a whole number of lines apart
     higher = 0 if tops[0] < tops[1] else 1
     page_box, grow = (left, right)[higher], grows[higher]
     top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
     end = _content_end(page_box, top, bottom)
     if end is None or lines * pitch > (bottom - top) * ALIGN_MOST + EPSILON:
-        return False, False  # an opener's sinkage is not mirrored: an empty band facing it
+        return False, False, None  # an opener's sinkage is not mirrored: an empty band facing it
     short = lines - math.floor((bottom - end) / pitch + EPSILON)  # lines the photos give up
     groups = _slot_groups(page_box, top, bottom)
-    taken = {y: 0 for y in groups}
-    while short > 0:
-        room = [y for y, slots in groups.items()
-                if (taken[y] + 1) * pitch <= grow * min(s.padding_height() for s in slots)]
-        if not room:
-            return False, False
-        y = min(room, key=lambda y: (taken[y] / min(s.padding_height() for s in groups[y]), y))
-        taken[y] += 1
-        short -= 1
+    taken = _share(groups, max(0, short), grow, pitch)
+    if sum(taken.values()) < short:
+        return False, False, None
     for y in sorted((y for y in taken if taken[y]), reverse=True):
         for slot in groups[y]:
             _grow_slot(slot, -taken[y] * pitch)
         _open(page_box.children[0], y, -taken[y] * pitch, {id(slot) for slot in groups[y]})
     _open(page_box.children[0], tops[higher], lines * pitch, set())
-    return higher == 0, higher == 1
+    tops[higher] += lines * pitch
+    return higher == 0, higher == 1, tuple(tops) if abs(tops[0] - tops[1]) < 1 else None
+
+
+def _share(groups, lines, grow, pitch):
+    """`lines` handed to rows of photos (`groups`: slots by their foot) one at a time, each
+    to the row that has taken least for its height, none past `grow` of a row's height:
+    {foot: lines taken} (fewer in all when the rows have no more room)."""
+    taken = {y: 0 for y in groups}
+    for _ in range(lines):
+        room = [y for y, slots in groups.items()
+                if (taken[y] + 1) * pitch <= grow * min(s.padding_height() for s in slots)]
+        if not room:
+            break
+        y = min(room, key=lambda y: (taken[y] / min(s.padding_height() for s in groups[y]), y))
+        taken[y] += 1
+    return taken
 
 
 def _first_row(page_box):
@@ -281,18 +292,10 @@ def _fill_page(page_box, containers, grow, spread, hold=None):
     lines = math.floor((bottom - end) / pitch + EPSILON)
     if lines <= 0:
         return False
-    moves = []  # (y, px, slots to grow)
     groups = _slot_groups(page_box, top, bottom)
-    added = {y: 0 for y in groups}
-    while lines and groups:
-        room = [y for y, slots in groups.items()
-                if (added[y] + 1) * pitch <= grow * min(s.padding_height() for s in slots)]
-        if not room:
-            break
-        y = min(room, key=lambda y: (added[y] / min(s.padding_height() for s in groups[y]), y))
-        added[y] += 1
-        lines -= 1
-    moves += [(y, added[y] * pitch, groups[y]) for y in groups if added[y]]
+    added = _share(groups, lines, grow, pitch)
+    lines -= sum(added.values())
+    moves = [(y, added[y] * pitch, groups[y]) for y in groups if added[y]]  # (y, px, slots)
     gaps = [y for y in _gaps(containers, top, bottom) if hold is None or y > hold + EPSILON]
     opened = {y: 0 for y in gaps}
     for _ in range(spread):
