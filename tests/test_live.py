@@ -178,8 +178,8 @@ def test_the_changed_spread_is_drawn_from_the_layout_before_the_editions(tmp_pat
     out, state = tmp_path / "build", live.State()
     hook, seen = live.early(out, state), {}
 
-    def laid_out(book, rendered):
-        hook(book, rendered)
+    def laid_out(book, rendered, session):
+        hook(book, rendered, session)
         pdf = out / "siyuan-tongxin-2021-print.pdf"
         seen.update(changed=list(state.changed), early=state.early,
                     image=Image.open(out / "proofs" / state.changed[0]).convert("RGB")

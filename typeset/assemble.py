@@ -21,9 +21,9 @@ import pikepdf
 from .errors import BuildError
 
 
-def join(parts, font_programs):
+def join(parts, font_programs, compress=True):
     """The parts' PDFs (in reading order) as one PDF: pages, fonts (`programs`), structure
-    tree, links."""
+    tree, links. `compress`: False for a proof on screen, drawn at once and thrown away."""
     sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
     out = sources[0]
     tagged = "/StructTreeRoot" in out.Root
@@ -56,7 +56,7 @@ def join(parts, font_programs):
     _share_fonts(out, font_programs)
     _share_profiles(out)
     buffer = io.BytesIO()
-    out.save(buffer, static_id=True, deterministic_id=False, compress_streams=True,
+    out.save(buffer, static_id=True, deterministic_id=False, compress_streams=compress,
              object_stream_mode=pikepdf.ObjectStreamMode.disable)
     for source in sources:
         source.close()

@@ -47,7 +47,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print, session=None)
         with stage(3, progress):
             rendered = render.render(book, session, pad, cache / "parts")
             if session.laid_out is not None:
-                session.laid_out(book, rendered)
+                session.laid_out(book, rendered, session)
         with stage(4, progress):
             findings = preflight.preflight(book, rendered)
             stopping = preflight.failures(findings, strict)

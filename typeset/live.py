@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import TEMPLATES, changes, colour, editions, embed, engine, proofs, watch
+from . import TEMPLATES, assemble, changes, colour, editions, embed, engine, proofs, watch
 
 HOST = "127.0.0.1"  # never another interface
 PAGE = TEMPLATES / "proof.html"
@@ -133,7 +133,7 @@ def early(out, state, limit=12):
     proofs_dir = Path(out) / "proofs"
     last = {}
 
-    def laid_out(book, rendered):
+    def laid_out(book, rendered, session):
         digests = [page.digest for page in rendered.pages]
         before, last["digests"] = last.get("digests"), digests
         if (before is None or not state.spreads or rendered.document is None
@@ -147,11 +147,9 @@ def early(out, state, limit=12):
         count = manifest.page_count + manifest.padding
         numbers = proofs.spreads_holding(changed, count)
         layout = proofs.spread_layout(count)
-        pages = sorted({index for number in numbers for index in layout[number - 1]
-                        if index is not None and index < len(rendered.document.pages)})
-        edition = editions.EDITIONS["print"]
-        document = rendered.document.copy([rendered.document.pages[i] for i in pages])
-        data = engine.write(document, edition.variant, colour.palette(book, edition.colours))
+        wanted = {index for number in numbers for index in layout[number - 1]
+                  if index is not None and index < len(rendered.pages)}
+        data, pages = _print_pages(book, rendered, wanted, session)
         pdf = Path(out) / ".cache" / "early.pdf"
         pdf.parent.mkdir(parents=True, exist_ok=True)
         pdf.write_bytes(embed.drafts(data, embed.sources(book, pdf.parent)))
@@ -161,6 +159,19 @@ def early(out, state, limit=12):
                      line="laid out: the changed spreads; the editions follow", early=True)
 
     return laid_out
+
+
+def _print_pages(book, rendered, wanted, session):
+    """The pages `wanted` (0-based indexes in the book) as a PDF in the print edition's variant
+    and colours, and their indexes in order. Written as a part is (engine.write_part: no font
+    programs, the slow half of a write) and given the programs the last build subset, which
+    hold every glyph it used (engine.covering): a spread costs its drawing only."""
+    edition = editions.EDITIONS["print"]
+    pages = sorted(wanted)
+    document = rendered.document.copy([rendered.document.pages[index] for index in pages])
+    part = engine.write_part(document, edition.variant, len(pages), session.engine,
+                             colour.palette(book, edition.colours))
+    return assemble.join([part], engine.covering(part, session.engine), compress=False), pages
 
 
 def proof(catalogue, out, port=0, print_line=print, stop=None, ready=None):

@@ -6,6 +6,7 @@ wants a fresh process's behaviour makes a new Session. What is kept between proc
 the output folder's `.cache` (files.py), keyed so that a cache never changes the output.
 """
 
+import gc
 import hashlib
 from dataclasses import dataclass, field
 
@@ -21,8 +22,8 @@ class Session:
     photos: dict = field(default_factory=dict)     # photo checks by (file, size, mtime)
     documents: dict = field(default_factory=dict)  # the ISBN stamp and the cover, by key
     parts: dict | None = None  # laid-out parts by key, when kept in memory (watch)
-    # Told of each layout before the editions are written: laid_out(book, rendered) — the
-    # live proof draws the changed spreads from it (live.py).
+    # Told of each layout before the editions are written: laid_out(book, rendered,
+    # session) — the live proof draws the changed spreads from it (live.py).
     laid_out: object = None
     _code: str | None = None
 
@@ -33,6 +34,15 @@ class Session:
                              for path in sorted(CODE.rglob("*.py")))
             self._code = version + digest
         return self._code
+
+    def settle(self):
+        """Between builds, while the process waits for the next save (watch): collect the
+        last build's garbage now and freeze what survives — the kept parts' millions of
+        objects — so that no full collection walks them in the middle of the next build
+        (one cost 0.5–1 s of a caption edit)."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def remember_document(self, key, make):
         """A small document (stamp, cover) made once per key; the eight newest are kept."""

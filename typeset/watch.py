@@ -35,7 +35,7 @@ def summary(result, previous):
 
 def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None, laid_out=None):
     """Build, then rebuild after every change until interrupted (or `stop` is set).
-    `after(result, error, line)`: told of each build; `laid_out(book, rendered)`: of each
+    `after(result, error, line)`: told of each build; `laid_out(book, rendered, session)`: of each
     layout, before the editions are written (the live proof, live.py)."""
     catalogue = Path(catalogue).resolve()
     folders = [catalogue, catalogue.parent / "images", catalogue.parent / "templates",
@@ -60,6 +60,7 @@ def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None, lai
         previous = result
         if after:
             after(result, None, line)
+        session.settle()
 
     once()
     for _ in watchfiles.watch(*[folder for folder in folders if folder.is_dir()],

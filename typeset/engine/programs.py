@@ -103,6 +103,22 @@ def programs(parts, state, cache_dir=None, font_files=None):
     return made
 
 
+def covering(part, state):
+    """The font programs for one part written alone (a proof of a few pages): for each face,
+    a program kept in `state` from an earlier build whose glyphs include all the part uses —
+    glyph ids are kept in every subset, so any such program draws it — else one subset now."""
+    made = {}
+    for name, glyphs in part.glyphs.items():
+        used = set(glyphs)
+        program = next((program for (kept, held), program in state.programs.items()
+                        if kept == name and used <= held), None)
+        if program is None:
+            program = state.programs.setdefault((name, frozenset(used)),
+                                                _subset(name, part.faces[name], glyphs, state))
+        made[name] = (program, glyphs)
+    return made
+
+
 def _subset(name, face, glyphs, state):
     font = SimpleNamespace(hb_face=_hb_face(name, face, state), missing={},
                            family=face.family, file_content=b"")
