@@ -34,6 +34,7 @@ class Installed:
     found: dict = field(default_factory=dict)
     states: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)
+    covered: set = field(default_factory=set)  # (text, its faces) found whole: not again
 
     def find(self, family):
         """The installed file of a font family (fontconfig), or a BuildError saying what to
@@ -161,9 +162,11 @@ def check_coverage(book, cache_dir=None, installed=None):
                                    "book.yaml's design.fonts does not name",
                                    f"add `{role}: <an installed family>` to design.fonts")
         home = languages.of(book.language)
-        stacks = [[_face(installed, book, role) for role in languages.stack(role, home)]
-                  for role in needed]
-        for char in value:
+        stacks = tuple(tuple(_face(installed, book, role) for role in languages.stack(role, home))
+                       for role in needed)
+        if (value, stacks) in installed.covered:
+            continue
+        for char in dict.fromkeys(value):
             if char in IGNORED:
                 continue
             missing = [stack[0].family for stack in stacks
@@ -175,4 +178,5 @@ def check_coverage(book, cache_dir=None, installed=None):
                     f"character {char} (U+{ord(char):04X}) is not in {', '.join(missing)}",
                     "replace it (or an image of it), or name a font that has it in "
                     "book.yaml's design.fonts")
+        installed.covered.add((value, stacks))
     return book

@@ -22,6 +22,7 @@ These rules are for Chinese text. A text may hold passages in other languages, w
 apostrophes stay Latin, its faces and hyphenation come from the stylesheet).
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -145,8 +146,14 @@ def to_last_sentence(text):
 
 def segments(text, lang, quotes="keep", punctuation="keep"):
     """The text, in language `lang`, as Segments ready for the `m.text()` template macro:
-    Chinese passages by the rules above (and `normalise`d), others as they are."""
-    result, pieces = [], passages(str(text))
+    Chinese passages by the rules above (and `normalise`d), others as they are. Kept per
+    text: a rebuild, a stretch of a chapter (html.Piece), sets the same texts again."""
+    return list(_segments(str(text), lang, quotes, punctuation))
+
+
+@functools.lru_cache(maxsize=16384)
+def _segments(text, lang, quotes, punctuation):
+    result, pieces = [], passages(text)
     for index, (tag, passage) in enumerate(pieces):
         language = languages.of(tag or lang)
         chinese = language is None or language.chinese
@@ -162,7 +169,7 @@ def segments(text, lang, quotes="keep", punctuation="keep"):
                 if han and is_han(han) and _latin(latin)]
             segment.classes = " ".join(gaps)
         result.append(segment)
-    return result
+    return tuple(result)
 
 
 @dataclass
