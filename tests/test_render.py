@@ -122,14 +122,19 @@ def layout_summary(rendered):
 
 
 def test_the_catalogue_laid_out_by_parts_equals_the_whole_layout(monkeypatch):
-    """watch lays the book out chapter by chapter; each page must be the page the whole-book
-    layout makes (drawn identically), with the same manifest: outline, labels, folios."""
+    """watch lays the book out stretch by stretch (a chapter's pages between breaks to a
+    left-hand page: html.pieces); each page must be the page the whole-book layout makes
+    (drawn identically), with the same manifest: outline, labels, folios."""
     monkeypatch.setenv("TYPESET_JOBS", "1")  # one core: the whole layout, not in parallel
     book = content.load(PROJECT / "catalogue")
     whole = render.render(book, Session(), pad=True)
     parts = {}
     by_parts = render.render(book, Session(parts=parts), pad=True)
-    assert len(parts) == len(book.chapters) + 1  # each chapter and the front matter
+    # The front matter, then each chapter in stretches: 30 parts for 8 chapters, each a
+    # chapter's start on a right-hand page or a stretch on a left-hand one.
+    assert len(by_parts.parts) > 3 * len(book.chapters)
+    sides = [part.document.pages[0]._page_box.page_type.side for part, _ in by_parts.parts[1:]]
+    assert sides.count("right") == len(book.chapters)
     assert layout_summary(by_parts) == layout_summary(whole)
     assert by_parts.warnings == whole.warnings == []
     joined, one_piece = by_parts.document.write_pdf(), whole.document.write_pdf()
@@ -155,12 +160,59 @@ def test_an_edit_lays_out_again_only_its_chapter(small_book, monkeypatch):
     book = content.load(small_book.catalogue)
     edited = render.render(book, Session(parts=parts))
     assert len(laid_out) == 1 and "改過" in laid_out[0] and 'id="two"' in laid_out[0]
-    assert len(parts) == 3  # what the last build used, nothing older
+    assert 'id="two-a"' not in laid_out[0]  # the section, a stretch of its own, is kept
+    assert len(parts) == len(edited.parts) == 4  # what the last build used, nothing older
     monkeypatch.undo()
     whole = render.render(book, Session())
     assert layout_summary(edited) == layout_summary(whole)
     assert pages_as_pixels(edited.document.write_pdf()) == pages_as_pixels(
         whole.document.write_pdf())
+
+
+@pytest.mark.parametrize("lengths", [(2, 1, 3), (1, 2, 2), (4, 3, 1)],
+                         ids=["verso-recto", "recto-verso", "long-first"])
+def test_stretches_between_page_breaks_join_as_the_whole_book(small_book, monkeypatch,
+                                                              lengths):
+    """A chapter cut at its page breaks: a stretch whose page break falls on a left-hand page
+    is a part of its own, one whose break falls on a right-hand page is laid out again with
+    the stretch before it (its spread is shared) — either way the pages are the whole book's.
+    An edit in the last stretch lays out that stretch only."""
+    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
+             for n in range(count)] for i, count in enumerate(lengths)]
+    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
+        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
+    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
+    small_book.write_book()
+    book = content.load(small_book.catalogue)
+    parts = {}
+    by_parts = render.render(book, Session(parts=parts), pad=True)
+    whole = render.render(book, Session(), pad=True)
+    assert layout_summary(by_parts) == layout_summary(whole)
+    assert pages_as_pixels(by_parts.document.write_pdf()) == pages_as_pixels(
+        whole.document.write_pdf())
+    sides = [part.document.pages[0]._page_box.page_type.side for part, _ in by_parts.parts[2:]]
+    assert sides[0] == "right" and all(side == "left" for side in sides[1:])
+    assert len(by_parts.parts) > 3  # at least one stretch stood alone
+    laid_out = []
+    real = render.lay_out
+    monkeypatch.setattr(render, "lay_out",
+                        lambda book, session, source, *args: laid_out.append(source) or
+                        real(book, session, source, *args))
+    small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
+        encoding="utf-8").replace(f"第{len(lengths) - 1}段第0句。", "第末段第0句。"))
+    edited = render.render(content.load(small_book.catalogue), Session(parts=parts), pad=True)
+    assert len(laid_out) == 1 and "第末段" in laid_out[0] and "第0段" not in laid_out[0]
+    monkeypatch.undo()
+    assert pages_as_pixels(edited.document.write_pdf()) == pages_as_pixels(render.render(
+        content.load(small_book.catalogue), Session(), pad=True).document.write_pdf())
+
+
+def _joined(runs, between):
+    """The runs with a line `between` each two."""
+    out = []
+    for index, run in enumerate(runs):
+        out.append(run + ([between] if index < len(runs) - 1 else []))
+    return out
 
 
 def test_a_chapter_that_grows_moves_the_next_and_the_contents(small_book):

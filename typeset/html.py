@@ -84,8 +84,9 @@ def page(book, template, images=None, **context):
 
 
 def book_html(book, images, **context):
-    """The book as one HTML document — or one part of it (`part`: a chapter; `front_only`:
-    the front matter; `part_end`: end on a page of its own, see render)."""
+    """The book as one HTML document — or one part of it (`part`: a chapter, `piece` a stretch
+    of it; `front_only`: the front matter; `part_end`: end on a page of its own, a left-hand
+    one if "left", see render)."""
     return page(book, "book.html.j2", images, **context)
 
 
@@ -213,6 +214,105 @@ class Run:
 
 
 ROW_WIDTHS = {"half": 1 / 2, "third": 1 / 3, "two-thirds": 2 / 3}
+
+
+class Piece:
+    """A stretch of a chapter laid out as a part of its own (render, by parts: an edit lays
+    out only the stretch it changes). It begins where every layout of the book breaks to a
+    left-hand page — a section's head, or the block after a `pagebreak` — so its spreads are
+    its own and a layout of it alone gives the book's pages. `rule` says when the break is
+    such a break: "left" always (the break itself goes to a left-hand page), "page" when the
+    page before it is no blank one (the stretch before it ended on a right-hand page).
+
+    Positions number the chapter's head and blocks, then each section's head and blocks."""
+
+    def __init__(self, chapter, start, end, rule=None):
+        self.chapter, self.start, self.end, self.rule = chapter, start, end, rule
+        self.first = start == 0
+        self._index = _positions(chapter)
+        self._blocks = {self._index[id(block)] for block in _all_blocks(chapter)}
+
+    def joined(self, other):
+        """This stretch and the next one as one (their break did not fall on a left page)."""
+        return Piece(self.chapter, self.start, other.end, self.rule)
+
+    def shows(self, block):
+        return self.start <= self._index[id(block)] < self.end
+
+    def after(self, block):
+        return self._index[id(block)] >= self.end
+
+    def past(self, blocks):
+        """Whether the stretch begins after all of `blocks` (a container it skips)."""
+        return all(self._index[id(block)] < self.start for block in blocks) and \
+            not self.first
+
+    def holds(self, section):
+        head = self._index[id(section)]
+        last = self._index[id(section.blocks[-1])] if section.blocks else head
+        return head < self.end and last >= self.start
+
+    @property
+    def ends_inside(self):
+        """Whether the next stretch is of the same chapter. Its part-end page then stands in
+        the chapter where the next stretch's first page does — in the container it continues,
+        or in a section of its own before a section's head — so that the grid treats the
+        stretch's last page as in the book: the space after its last block rounded to a line
+        (grid.in_flow_layout), the page filled when the flow goes on overleaf (grid.fill)."""
+        return self.end < len(self._index)
+
+    def ends_within(self, blocks):
+        """Whether the next stretch begins inside `blocks`, after a page break."""
+        return any(self._index[id(block)] == self.end for block in blocks)
+
+    @property
+    def ends_before_section(self):
+        """Whether the next stretch begins at a section's head."""
+        return any(self._index[id(section)] == self.end for section in self.chapter.sections)
+
+    def opens(self, section):
+        """Whether the stretch holds the section's head (else it continues the section)."""
+        return self.start <= self._index[id(section)] < self.end
+
+
+def _all_blocks(chapter):
+    return [*chapter.blocks, *(block for section in chapter.sections for block in section.blocks)]
+
+
+def _positions(chapter):
+    index = {id(chapter): 0}  # its head: the title
+    for block in chapter.blocks:
+        index[id(block)] = len(index)
+    for section in chapter.sections:
+        index[id(section)] = len(index)
+        for block in section.blocks:
+            index[id(block)] = len(index)
+    return index
+
+
+def pieces(chapter, section_side):
+    """The chapter cut where every layout breaks to a left-hand page (Piece): at each
+    section's head when sections open on a left page (`section_side` left; any: the next
+    page, "page"), and after each `pagebreak` to a page or a left page that more blocks of
+    its container follow."""
+    breaks = {}
+    position = 1  # after the chapter's head
+    containers = [(None, chapter.blocks)] + [(section, section.blocks)
+                                             for section in chapter.sections]
+    for section, blocks in containers:
+        if section is not None:
+            rule = {"left": "left", "any": "page"}.get(section_side)
+            if rule:
+                breaks[position] = rule
+            position += 1
+        for number, block in enumerate(blocks):
+            position += 1
+            side = block.fields.get("side") if block.kind == "pagebreak" else None
+            if side in ("page", "left") and number < len(blocks) - 1:
+                breaks.setdefault(position, "left" if side == "left" else "page")
+    starts = [0, *sorted(breaks), position]
+    return [Piece(chapter, start, end, breaks.get(start))
+            for start, end in zip(starts, starts[1:]) if end > start]
 
 
 def rows(blocks):

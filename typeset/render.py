@@ -2,9 +2,10 @@
 the same pages:
 
 - whole: the book in one layout (one core, or a book without a complete folio plan);
-- by parts, kept in memory (`watch`: session.parts): each chapter laid out alone, then the
-  front matter with the folios the chapters landed on; a part whose HTML, styles, photos and
-  first folio are unchanged is taken from the session instead of laid out again;
+- by parts, kept in memory (`watch`: session.parts): each stretch of a chapter between breaks
+  to a left-hand page (a section, the pages after a page break: html.pieces) laid out alone,
+  then the front matter with the folios the chapters landed on; a part whose HTML, styles,
+  photos and first folio are unchanged is taken from the session instead of laid out again;
 - in parallel (a book with a complete folio plan, more than one core): every part laid out
   at the same time from its planned first folio, one forked process per core, each drawn
   there in both editions' variants; the parts are kept in `cache_dir` (parts.py) for the next
@@ -84,21 +85,19 @@ def _front_pages(book, session, images):
 
 def _by_parts(book, session, images):
     """The book laid out part by part, reusing the unchanged parts the session keeps; also
-    each part with the number of its pages the book keeps (all but a part-end page)."""
+    each part with the number of its pages the book keeps (all but a part-end page). A
+    chapter's parts are its stretches (_stretches)."""
     state = kept.layout_state(book, session)
     used, pieces, folios = {}, [], {}
     folio = 1
     for index, chapter in enumerate(book.chapters):
-        last = index == len(book.chapters) - 1
-        source = html.book_html(book, images, part=chapter, part_end=not last)
-        tokens = html.tokens_css(book, first_page_number=folio)
-        part = _part(book, session, source, tokens, state, images, used)
-        keep = len(part.document.pages) - (0 if last else 1)  # drop the part-end page
-        for offset, page in enumerate(part.document.pages[:keep]):
-            for name in page.anchors:
-                folios.setdefault(name, folio + offset)
-        pieces.append((part, keep))
-        folio += keep
+        end = "right" if index < len(book.chapters) - 1 else None
+        for part, keep in _stretches(book, session, images, chapter, end, folio, state, used):
+            for offset, page in enumerate(part.document.pages[:keep]):
+                for name in page.anchors:
+                    folios.setdefault(name, folio + offset)
+            pieces.append((part, keep))
+            folio += keep
     # The front matter's part-end page holds stand-ins for the chapters' anchors, so its
     # contents links resolve when it is written alone (the stand-ins go with that page).
     source = html.book_html(book, images, front_only=True, part_end=bool(book.chapters),
@@ -116,6 +115,48 @@ def _by_parts(book, session, images):
             part.facts = engine.facts.read(part.document.pages[:keep], part=index)
         facts += part.facts
     return front.document.copy(pages), warnings, pieces[0][1], pieces, facts
+
+
+def _stretches(book, session, images, chapter, end, folio, state, used):
+    """A chapter laid out stretch by stretch (html.pieces), each from the folio the one before
+    it ended on: (part, pages kept) for each.
+
+    A stretch that begins after a page break onto the next page stands alone only when the
+    one before it ended on a right-hand page — it did when its last page is no blank page its
+    part-end made — else the two are laid out again as one. The page after a stretch decides
+    whether its last page is filled to the foot (grid.fill: not before a page full by design):
+    its part-end page stands for the next stretch's first, which the layout of that stretch
+    tells; when it was told wrong, the stretch is laid out again. `end`: how the chapter's
+    last part ends ("right", or None: the book's end)."""
+    stretches = html.pieces(chapter, book.design["section_side"])
+
+    def lay_out_stretch(piece, part_end, folio, next_full):
+        source = html.book_html(book, images, part=chapter, piece=piece, part_end=part_end,
+                                next_full=next_full)
+        tokens = html.tokens_css(book, first_page_number=folio)
+        part = _part(book, session, source, tokens, state, images, used)
+        return part, len(part.document.pages) - (1 if part_end else 0)
+
+    done = []  # [piece, part, keep, folio, next_full]
+    current, following = stretches[0], stretches[1:]
+    while True:
+        part_end = "left" if following else end
+        part, keep = lay_out_stretch(current, part_end, folio, False)
+        if done:
+            before = done[-1]
+            opens_full = part.document.pages[0]._page_box.typeset_full
+            if before[4] != opens_full:
+                before[1], _ = lay_out_stretch(before[0], "left", before[3], opens_full)
+                before[4] = opens_full
+        if following and following[0].rule != "left" and \
+                part.document.pages[keep - 1]._page_box.page_type.blank:
+            current, following = current.joined(following[0]), following[1:]
+            continue
+        done.append([current, part, keep, folio, False])
+        if not following:
+            return [(part, keep) for _, part, keep, _, _ in done]
+        folio += keep
+        current, following = following[0], following[1:]
 
 
 def _part(book, session, source, tokens, state, images, used):

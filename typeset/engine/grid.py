@@ -33,7 +33,9 @@ SLOT = "slot"                    # a photo slot: grows in fill
 FIXED_SLOTS = {"shape-page"}     # a slot as tall as the page allows already
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 EPSILON = 0.01                   # px: positions closer than this are the same
-FULL = {"figure--bleed", "inscription", "closing"}  # a page of its own, full by design
+# A page of its own, full by design — and the part-end page standing for one (render: the
+# next stretch of the chapter opens on such a page).
+FULL = {"figure--bleed", "inscription", "closing", "part-end--full"}
 PLATES = {"figure", "gallery"}   # blocks that may stand alone on a page as a plate
 PLATE_DROP = 0.4                 # a plate's share of the room above it: the optical centre
 ALIGN_MOST = 1 / 6                # facing photos aligned when at most this far apart
@@ -164,6 +166,7 @@ def fill(pages, grow, spread):
                 hold[index], hold[index + 1] = tops
     for index, page in enumerate(pages):
         page_box = page._page_box
+        page_box.typeset_full = full[index]  # read by render (the stretches' part-end pages)
         block = plates[index]
         page_box.typeset_plate = block is not None
         if block is not None:  # a plate: at the optical centre, unless aligned with its facing
