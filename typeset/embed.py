@@ -92,7 +92,8 @@ def drafts(data, allowed, longest=DRAFT):
             obj.Width, obj.Height, obj.BitsPerComponent = size[0], size[1], 8
             obj.ColorSpace = pikepdf.Name.DeviceGray if grey else pikepdf.Name.DeviceRGB
         buffer = io.BytesIO()
-        pdf.save(buffer, deterministic_id=True)  # the same PDF for the same drafts
+        # Drawn at once and thrown away: not compressed again; the same PDF for the same drafts.
+        pdf.save(buffer, deterministic_id=True, compress_streams=False)
         return buffer.getvalue()
 
 

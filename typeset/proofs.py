@@ -254,7 +254,9 @@ def _render_proofs(pdf_path, out_dir, manifest, dpi, only, sheet_path, changed,
                 image = _spread_image(pair, images, labels, changed, dpi)
                 if len(saving) >= 2:   # at most two spreads waiting in memory
                     saving.pop(0).result()
-                saving.append(saver.submit(image.save, path, compress_level=3))
+                # An early spread (`pages`) is drawn again after the build: saved fast.
+                saving.append(saver.submit(image.save, path,
+                                           compress_level=1 if pages is not None else 3))
                 written.append(path)
         for future in saving:
             future.result()            # a failed write raises here
