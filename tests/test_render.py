@@ -207,6 +207,36 @@ def test_stretches_between_page_breaks_join_as_the_whole_book(small_book, monkey
         content.load(small_book.catalogue), Session(), pad=True).document.write_pdf())
 
 
+def test_after_a_style_edit_a_joined_stretch_is_not_tried_alone_again(small_book, monkeypatch):
+    """A change of styles lays out every part again; a stretch that did not stand alone in the
+    last build (its page break fell on a right-hand page) is then laid out with the one before
+    it at once: one layout per part, and the pages are still the whole book's."""
+    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
+             for n in range(count)] for i, count in enumerate((2, 1, 3))]
+    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
+        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
+    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
+    small_book.write_book()
+    session = Session(parts={})
+    laid_out = []
+    real = render.lay_out
+    monkeypatch.setattr(render, "lay_out",
+                        lambda book, session, source, *args: laid_out.append(source) or
+                        real(book, session, source, *args))
+    first = render.render(content.load(small_book.catalogue), session, pad=True)
+    assert len(laid_out) > len(first.parts)  # a stretch was tried alone, then joined
+    styles = small_book.root / "styles"
+    styles.mkdir()
+    (styles / "own.css").write_text(".caption { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    laid_out.clear()
+    book = content.load(small_book.catalogue)
+    again = render.render(book, session, pad=True)
+    assert len(laid_out) == len(again.parts) == len(first.parts)
+    monkeypatch.undo()
+    assert pages_as_pixels(again.document.write_pdf()) == pages_as_pixels(
+        render.render(book, Session(), pad=True).document.write_pdf())
+
+
 def _joined(runs, between):
     """The runs with a line `between` each two."""
     out = []

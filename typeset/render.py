@@ -89,10 +89,16 @@ def _by_parts(book, session, images):
     chapter's parts are its stretches (_stretches)."""
     state = kept.layout_state(book, session)
     used, pieces, folios = {}, [], {}
+    # After a change of styles (or code, fonts) every part is laid out again: a stretch that
+    # did not stand alone in the last build is then joined at once, not tried alone again.
+    known = session.joined.get("starts", set()) if session.joined.get("state") != state \
+        else set()
+    joined = set()
     folio = 1
     for index, chapter in enumerate(book.chapters):
         end = "right" if index < len(book.chapters) - 1 else None
-        for part, keep in _stretches(book, session, images, chapter, end, folio, state, used):
+        for part, keep in _stretches(book, session, images, chapter, end, folio, state, used,
+                                     known, joined):
             for offset, page in enumerate(part.document.pages[:keep]):
                 for name in page.anchors:
                     folios.setdefault(name, folio + offset)
@@ -107,6 +113,7 @@ def _by_parts(book, session, images):
     pieces.insert(0, (front, len(front.document.pages) - (1 if book.chapters else 0)))
     session.parts.clear()
     session.parts.update(used)  # keep what this build used, nothing older
+    session.joined = {"state": state, "starts": joined}
     pages = [page for part, keep in pieces for page in part.document.pages[:keep]]
     warnings = [message for part, _ in pieces for message in part.warnings]
     facts = []
@@ -117,7 +124,7 @@ def _by_parts(book, session, images):
     return front.document.copy(pages), warnings, pieces[0][1], pieces, facts
 
 
-def _stretches(book, session, images, chapter, end, folio, state, used):
+def _stretches(book, session, images, chapter, end, folio, state, used, known, joined):
     """A chapter laid out stretch by stretch (html.pieces), each from the folio the one before
     it ended on: (part, pages kept) for each.
 
@@ -127,7 +134,8 @@ def _stretches(book, session, images, chapter, end, folio, state, used):
     whether its last page is filled to the foot (grid.fill: not before a page full by design):
     its part-end page stands for the next stretch's first, which the layout of that stretch
     tells; when it was told wrong, the stretch is laid out again. `end`: how the chapter's
-    last part ends ("right", or None: the book's end)."""
+    last part ends ("right", or None: the book's end). `known`: the stretches (chapter id,
+    start) to join without trying; `joined` gets those this layout joined."""
     stretches = html.pieces(chapter, book.design["section_side"])
 
     def lay_out_stretch(piece, part_end, folio, next_full):
@@ -140,6 +148,10 @@ def _stretches(book, session, images, chapter, end, folio, state, used):
     done = []  # [piece, part, keep, folio, next_full]
     current, following = stretches[0], stretches[1:]
     while True:
+        if following and (chapter.id, following[0].start) in known:
+            joined.add((chapter.id, following[0].start))
+            current, following = current.joined(following[0]), following[1:]
+            continue
         part_end = "left" if following else end
         part, keep = lay_out_stretch(current, part_end, folio, False)
         if done:
@@ -150,6 +162,7 @@ def _stretches(book, session, images, chapter, end, folio, state, used):
                 before[4] = opens_full
         if following and following[0].rule != "left" and \
                 part.document.pages[keep - 1]._page_box.page_type.blank:
+            joined.add((chapter.id, following[0].start))
             current, following = current.joined(following[0]), following[1:]
             continue
         done.append([current, part, keep, folio, False])

@@ -2,8 +2,9 @@
 
 Watches the catalogue, the images, and the templates and styles (the book's own beside its
 catalogue, and the shared ones) with watchfiles; after each change builds again and prints one
-line: pages, time, findings, and which contents entries moved folio. The chapters' layouts are
-kept between builds (render by parts), so an edit lays out again only the chapter it touches.
+line: pages, time, findings, and which contents entries moved folio. The layouts of the
+chapters' stretches are kept between builds (render by parts), so an edit lays out again only
+the stretch it touches (html.pieces: the pages between two breaks to a left-hand page).
 A failed build prints its one-line error and leaves the last good PDFs.
 """
 
@@ -42,7 +43,7 @@ def watch(catalogue, out, pad=True, print_line=print, stop=None, after=None, lai
                catalogue.parent / "styles", TEMPLATES, STYLES]  # the book's own and the shared
     folders = list(dict.fromkeys(folder.resolve() for folder in folders))
     previous = None
-    session = Session(parts={}, laid_out=laid_out)  # an edit lays out only its chapter
+    session = Session(parts={}, laid_out=laid_out)  # an edit lays out only its stretch
 
     def once():
         nonlocal previous
