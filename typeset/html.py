@@ -230,7 +230,6 @@ class Piece:
         self.chapter, self.start, self.end, self.rule = chapter, start, end, rule
         self.first = start == 0
         self._index = _positions(chapter)
-        self._blocks = {self._index[id(block)] for block in _all_blocks(chapter)}
 
     def joined(self, other):
         """This stretch and the next one as one (their break did not fall on a left page)."""
@@ -273,10 +272,6 @@ class Piece:
     def opens(self, section):
         """Whether the stretch holds the section's head (else it continues the section)."""
         return self.start <= self._index[id(section)] < self.end
-
-
-def _all_blocks(chapter):
-    return [*chapter.blocks, *(block for section in chapter.sections for block in section.blocks)]
 
 
 def _positions(chapter):
