@@ -3,6 +3,7 @@ them): only the fonts book.yaml names, embedded and subset; the press's boxes an
 intent; the screen edition's size budget."""
 
 import functools
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -97,51 +98,102 @@ def ink(book, path, pdf):
 
 
 def _page_coverage(page, converted):
-    """The most ink the page lays anywhere, and what lays it."""
+    """The most ink the page lays anywhere, and what lays it. Each content stream is read
+    once per process (_drawn, keyed by its bytes: a rebuild re-reads only changed pages);
+    a form XObject starts from the colour spaces current where it is drawn and, as `Do`
+    saves and restores the graphics state, leaves them as they were."""
     worst, what = 0.0, "nothing"
-    spaces = {"fill": None, "stroke": None}
     seen = set()
 
-    def visit(holder, resources):
+    def visit(holder, resources, spaces):
         nonlocal worst, what
-        for operands, operator in pikepdf.parse_content_stream(holder):
-            op = str(operator)
-            if op in ("cs", "CS"):
-                spaces["fill" if op == "cs" else "stroke"] = str(operands[0])
-            elif op in ("k", "K") or (op in ("sc", "scn", "SC", "SCN") and len(operands) == 4
-                                      and spaces["fill" if op in ("sc", "scn") else "stroke"]
-                                      == "/DeviceCMYK"):
-                coverage = 100 * sum(float(value) for value in operands)
+        colour, described, drawn = _drawn(_content_key(holder), spaces, holder)
+        if colour > worst:
+            worst, what = colour, described
+        for name, inner in drawn:
+            found = resources.get("/XObject", {}).get(name)
+            if found is None or found.objgen in seen:
+                continue
+            seen.add(found.objgen)
+            if found.get("/Subtype") == "/Form":
+                visit(found, found.get("/Resources", resources), inner)
+            elif found.get("/Subtype") == "/Image":
+                coverage = _image_coverage(found, converted)
                 if coverage > worst:
-                    worst, what = coverage, "the colour cmyk(" + " ".join(
-                        f"{100 * float(value):g}" for value in operands) + ")"
-            elif op == "Do":
-                found = resources.get("/XObject", {}).get(operands[0])
-                if found is None or found.objgen in seen:
-                    continue
-                seen.add(found.objgen)
-                if found.get("/Subtype") == "/Form":
-                    visit(found, found.get("/Resources", resources))
-                elif found.get("/Subtype") == "/Image":
-                    coverage = _image_coverage(found, converted)
-                    if coverage > worst:
-                        worst, what = coverage, "a photo"
-    visit(page, page.obj.get("/Resources", {}))
+                    worst, what = coverage, "a photo"
+    visit(page, page.obj.get("/Resources", {}), (None, None))
     return worst, what
+
+
+def _content_key(holder):
+    """A digest of what a page or form draws (a page's contents may be an array of streams)."""
+    obj = holder.obj if isinstance(holder, pikepdf.Page) else holder
+    contents = obj.get("/Contents") if isinstance(holder, pikepdf.Page) else obj
+    streams = [] if contents is None else \
+        list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    digest = hashlib.blake2b(digest_size=16)
+    for stream in streams:
+        digest.update(stream.read_bytes())
+        digest.update(b"\n")
+    return digest.digest()
+
+
+_DRAWN = {}
+
+
+def _drawn(key, spaces, holder):
+    """What one content stream draws, from the colour spaces (fill, stroke) it starts with:
+    its most ink of any CMYK colour and that colour, and each XObject it draws with the
+    colour spaces current there. Kept per (digest, spaces) for the process's next builds."""
+    if (key, spaces) in _DRAWN:
+        return _DRAWN[key, spaces]
+    fill, stroke = spaces
+    worst, what, drawn = 0.0, "nothing", []
+    for operands, operator in pikepdf.parse_content_stream(holder):
+        op = str(operator)
+        if op == "cs":
+            fill = str(operands[0])
+        elif op == "CS":
+            stroke = str(operands[0])
+        elif op in ("k", "K") or (op in ("sc", "scn", "SC", "SCN") and len(operands) == 4
+                                  and (fill if op in ("sc", "scn") else stroke)
+                                  == "/DeviceCMYK"):
+            coverage = 100 * sum(float(value) for value in operands)
+            if coverage > worst:
+                worst, what = coverage, "the colour cmyk(" + " ".join(
+                    f"{100 * float(value):g}" for value in operands) + ")"
+        elif op == "Do":
+            drawn.append((operands[0], (fill, stroke)))
+    if len(_DRAWN) > 20000:
+        _DRAWN.clear()
+    _DRAWN[key, spaces] = worst, what, tuple(drawn)
+    return _DRAWN[key, spaces]
 
 
 def _image_coverage(image, converted):
     space = image.get("/ColorSpace")
     if space == "/DeviceCMYK" and image.get("/Filter") == "/DCTDecode":
-        with Image.open(io.BytesIO(image.read_raw_bytes())) as photo:
+        return _cmyk_photo_coverage(image.read_raw_bytes())
+    if isinstance(space, pikepdf.Array) and space[0] == "/ICCBased" and int(space[1].N) == 3:
+        return converted
+    return 0.0  # grey: black ink alone, at most 100 %
+
+
+_PHOTOS = {}
+
+
+def _cmyk_photo_coverage(jpeg):
+    """The ink a CMYK photo lays at its 99.9th percentile (its pixels decoded at an eighth);
+    kept per digest of its data for the process's next builds."""
+    key = hashlib.blake2b(jpeg, digest_size=16).digest()
+    if key not in _PHOTOS:
+        with Image.open(io.BytesIO(jpeg)) as photo:
             photo.draft("CMYK", (photo.width // 8, photo.height // 8))
             pixels = photo.convert("CMYK")
         data = pixels.tobytes()
         sums = sorted(sum(data[i:i + 4]) for i in range(0, len(data), 4))
-        return 100 * sums[int(len(sums) * 0.999) - 1] / 255 if sums else 0.0
-    if isinstance(space, pikepdf.Array) and space[0] == "/ICCBased" and int(space[1].N) == 3:
-        return converted
-    return 0.0  # grey: black ink alone, at most 100 %
+        _PHOTOS[key] = 100 * sums[int(len(sums) * 0.999) - 1] / 255 if sums else 0.0
+    return _PHOTOS[key]
 
 
 @functools.lru_cache(maxsize=4)
