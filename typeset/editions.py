@@ -11,6 +11,7 @@ lists it.
 import io
 from dataclasses import dataclass, field
 
+import pikepdf
 from pypdf import PdfReader, PdfWriter
 
 from . import checks, documents, inks, metadata, press, screen
@@ -82,9 +83,14 @@ def _imposed(print_pdf, book, manifest, session, cache):
     pages = manifest.page_count + manifest.padding
     if book.production["binding"] != "saddle-stitch" or pages % 4:
         return None
-    imposed = press.impose(print_pdf)  # the print edition's intents and tagged photos
-    metadata.add_metadata(imposed, book, "imposed", "pdf/x-4")
-    return _bytes(imposed)
+    with press.imposed(print_pdf) as (sheets, version):  # the print edition's intents, tagged photos
+        drawn = [b"".join(form.read_bytes() for form in page.Resources.XObject.values())
+                 for page in sheets.pages]  # what each sheet's two pages draw
+        metadata.set_metadata(sheets, book, "imposed", "pdf/x-4", drawn)
+        buffer = io.BytesIO()
+        sheets.save(buffer, deterministic_id=True, min_version=version,
+                    object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        return buffer.getvalue()
 
 
 def _bytes(writer):

@@ -4,12 +4,14 @@ organisers, language, ISBN, dates — with a document ID derived from the pages'
 the clock: two builds of the same content are the same bytes (SOURCE_DATE_EPOCH)."""
 
 import datetime
+import functools
 import hashlib
 import os
 import time
 import uuid
 
 import jinja2
+import pikepdf
 from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
 from . import TEMPLATES, typography
@@ -52,10 +54,11 @@ def build_date():
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
 
 
-def add_metadata(writer, book, output, variant):
+def describe(book, output, variant, drawn):
     """Document info and XMP that agree, for the output `output` (print, screen, cover …)
-    written in `variant`; a document ID derived from the pages' ink (WeasyPrint's PDF/X and
-    PDF/UA variants stamp the current time into the file, so its bytes cannot be the key)."""
+    written in `variant`; a document ID derived from the pages' ink (`drawn`: the bytes each
+    page draws; WeasyPrint's PDF/X and PDF/UA variants stamp the current time into the file,
+    so its bytes cannot be the key). Returns (info, XMP bytes, the two halves of the ID)."""
     date = build_date()
     title, subtitle = typography.plain(book.title), typography.plain(book.subtitle)
     if subtitle:
@@ -73,12 +76,9 @@ def add_metadata(writer, book, output, variant):
         info["/ISBN"] = book.isbn.hyphenated
     if variant == "pdf/x-4":
         info["/GTS_PDFXVersion"] = "PDF/X-4"
-    writer.add_metadata(info)
-    writer._info.get_object()[NameObject("/Trapped")] = NameObject("/False")
     ink = hashlib.md5(output.encode() + (book.isbn.digits.encode() if book.isbn else b""))
-    for page in writer.pages:
-        contents = page.get_contents()
-        ink.update(contents.get_data() if contents is not None else b"")
+    for data in drawn:
+        ink.update(data)
     # The document's identity is the output of this book (the same from build to build); the
     # instance, what its pages draw (the same for the same content, SOURCE_DATE_EPOCH).
     document = uuid.uuid5(uuid.NAMESPACE_URL, f"typeset:{book.slug}:{output}")
@@ -87,15 +87,43 @@ def add_metadata(writer, book, output, variant):
                                  variant=variant, producer=info["/Producer"],
                                  document_id=f"uuid:{document}", instance_id=f"uuid:{instance}",
                                  version=date.strftime("%Y%m%d%H%M%S"))
-    writer.xmp_metadata = xmp.encode("utf-8")
+    return info, xmp.encode("utf-8"), (document.bytes, instance.bytes)
+
+
+def add_metadata(writer, book, output, variant):
+    """describe() applied to a pypdf writer (the editions and the cover)."""
+    drawn = []
+    for page in writer.pages:
+        contents = page.get_contents()
+        drawn.append(contents.get_data() if contents is not None else b"")
+    info, xmp, ids = describe(book, output, variant, drawn)
+    writer.add_metadata(info)
+    writer._info.get_object()[NameObject("/Trapped")] = NameObject("/False")
+    writer.xmp_metadata = xmp
     stream = writer._root_object["/Metadata"].get_object()
     stream[NameObject("/Type")] = NameObject("/Metadata")
     stream[NameObject("/Subtype")] = NameObject("/XML")
     writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
     writer.page_mode = "/UseOutlines"
-    writer._ID = ArrayObject([ByteStringObject(document.bytes), ByteStringObject(instance.bytes)])
+    writer._ID = ArrayObject([ByteStringObject(ids[0]), ByteStringObject(ids[1])])
 
 
+def set_metadata(pdf, book, output, variant, drawn):
+    """describe() applied to a pikepdf.Pdf (the imposed sheets); `drawn` as describe's. qpdf
+    writes the ID's first half as set here and derives the second from the saved bytes
+    (save with deterministic_id)."""
+    info, xmp, ids = describe(book, output, variant, drawn)
+    pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(
+        {key: pikepdf.String(value) for key, value in info.items()}))
+    pdf.docinfo.Trapped = pikepdf.Name("/False")
+    pdf.Root.Metadata = pdf.make_stream(xmp, Type=pikepdf.Name.Metadata,
+                                        Subtype=pikepdf.Name.XML)
+    pdf.Root.Lang = pikepdf.String(book.language)
+    pdf.Root.PageMode = pikepdf.Name.UseOutlines
+    pdf.trailer.ID = pikepdf.Array([pikepdf.String(ids[0]), pikepdf.String(ids[1])])
+
+
+@functools.lru_cache(maxsize=1)
 def _xmp_template():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     env.filters["plain"] = typography.plain

@@ -1,5 +1,5 @@
 """What the press needs beyond the laid-out pages: crop and registration marks in a slug,
-pages padded to the binding, printer spreads for saddle stitch. pypdf only.
+pages padded to the binding (pypdf, in the finish), printer spreads for saddle stitch (pikepdf).
 
 WeasyPrint 70's own `marks: crop cross` draws inside the bleed, in RGB black and at half the
 bleed's length; here the marks sit outside the bleed, in registration colour (every ink:
@@ -7,8 +7,9 @@ Separation /All) as hairlines, on a MediaBox enlarged by the slug.
 """
 
 import io
+from contextlib import contextmanager
 
-from pypdf import PdfReader, PdfWriter
+import pikepdf
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
                            NameObject, NumberObject, RectangleObject)
 
@@ -186,52 +187,59 @@ def printer_spreads(page_count):
     return pairs
 
 
-def impose(pdf):
+@contextmanager
+def imposed(pdf):
     """Printer spreads two-up on sheets of twice the trim width, each page clipped to its trim
-    (a PdfWriter: the caller adds the metadata). A PDF/X-4 file like the edition it comes
-    from: its version, its output intents, and each sheet's TrimBox and BleedBox (the sheet).
+    (a pikepdf.Pdf, open while the caller adds the metadata and saves it at the edition's
+    PDF version, the second value: qpdf copies the pages' data from `pdf` then). A PDF/X-4
+    file like the edition it comes from: its output intents, and each sheet's TrimBox and
+    BleedBox (the sheet).
 
     Each page becomes a form XObject (its drawing, its resources, its trim as the clip) that
     the sheet places with one `Do`: no content stream is parsed, and the resources the pages
     share (fonts, photos) are copied into the sheets' file once."""
-    reader = PdfReader(io.BytesIO(pdf))
-    if len(reader.pages) % 4:
-        raise ValueError(f"{len(reader.pages)} pages cannot be saddle-stitched: pad to fours")
-    writer = PdfWriter()
-    writer.pdf_header = reader.pdf_header
-    intents = reader.trailer["/Root"].get("/OutputIntents")
+    with pikepdf.open(io.BytesIO(pdf)) as source, pikepdf.new() as sheets:
+        _impose(source, sheets)
+        yield sheets, source.pdf_version
+
+
+def _impose(source, sheets):
+    pages = list(source.pages)
+    if len(pages) % 4:
+        raise ValueError(f"{len(pages)} pages cannot be saddle-stitched: pad to fours")
+    intents = source.Root.get("/OutputIntents")
     if intents is not None:
-        writer._root_object[NameObject("/OutputIntents")] = intents.clone(writer)
-    first = reader.pages[0].trimbox
-    width, height = float(first.width), float(first.height)
-    for left, right in printer_spreads(len(reader.pages)):
-        sheet = writer.add_blank_page(width=2 * width, height=height)
-        sheet.trimbox = sheet.mediabox
-        sheet.bleedbox = sheet.mediabox
-        forms, drawing = DictionaryObject(), []
+        sheets.Root.OutputIntents = sheets.copy_foreign(source.make_indirect(intents))
+    first = pages[0].trimbox
+    width, height = float(first[2]) - float(first[0]), float(first[3]) - float(first[1])
+    for left, right in printer_spreads(len(pages)):
+        forms, drawing = pikepdf.Dictionary(), []
         for slot, index in enumerate((left, right)):
-            page = reader.pages[index]
-            trim = page.trimbox
-            name = NameObject(f"/P{index + 1}")
-            forms[name] = writer._add_object(_page_form(page, trim, writer))
-            drawing.append(f"q 1 0 0 1 {slot * width - float(trim.left):.3f} "
-                           f"{-float(trim.bottom):.3f} cm {name} Do Q")
-        sheet[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): forms})
-        sheet[NameObject("/Contents")] = writer._add_object(
-            _stream("\n".join(drawing).encode("ascii"), compress=True))
-    return writer
+            trim = [float(value) for value in pages[index].trimbox]
+            name = f"/P{index + 1}"
+            forms[name] = sheets.copy_foreign(_page_form(source, pages[index], trim))
+            drawing.append(f"q 1 0 0 1 {slot * width - trim[0]:.3f} {-trim[1]:.3f} cm "
+                           f"{name} Do Q")
+        box = pikepdf.Array([0, 0, 2 * width, height])
+        sheets.pages.append(pikepdf.Page(pikepdf.Dictionary(
+            Type=pikepdf.Name.Page, MediaBox=box, TrimBox=box, BleedBox=box,
+            Resources=pikepdf.Dictionary(XObject=forms),
+            Contents=sheets.make_stream("\n".join(drawing).encode("ascii")))))
 
 
-def _page_form(page, trim, writer):
-    """One page as a form XObject clipped to its trim."""
-    contents = page.get_contents()
-    form = _stream(contents.get_data() if contents is not None else b"", compress=True)
-    form.update({
-        NameObject("/Type"): NameObject("/XObject"),
-        NameObject("/Subtype"): NameObject("/Form"),
-        NameObject("/BBox"): RectangleObject(trim),
-        NameObject("/Resources"): page["/Resources"].clone(writer),
-    })
-    if "/Group" in page:
-        form[NameObject("/Group")] = page["/Group"].clone(writer)
+def _page_form(source, page, trim):
+    """One page of `source` as a form XObject of it, clipped to its trim."""
+    form = source.make_stream(b"\n".join(stream.read_bytes() for stream in _streams(page)))
+    form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    form.BBox = pikepdf.Array(trim)
+    form.Resources = page.obj.get("/Resources", pikepdf.Dictionary())
+    if "/Group" in page.obj:
+        form.Group = page.obj.Group
     return form
+
+
+def _streams(page):
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return []
+    return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
