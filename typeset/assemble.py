@@ -202,8 +202,7 @@ def _type0_fonts(out):
 
 def _share_profiles(out):
     """One copy of each ICC profile colour space (every part of the print edition carries
-    its own), held in one indirect array: pypdf copies a stream once per direct array that
-    refers to it."""
+    its own), held in one indirect array that every page's resources refer to."""
     spaces = {}
     for resources in _resources(out):
         for name, space in list(resources.get("/ColorSpace", {}).items()):

@@ -12,7 +12,6 @@ import io
 from dataclasses import dataclass, field
 
 import pikepdf
-from pypdf import PdfReader, PdfWriter
 
 from . import checks, documents, inks, metadata, press, screen
 
@@ -35,30 +34,31 @@ class Edition:
     name: str
     variant: str        # WeasyPrint's PDF variant the layout is drawn in
     colours: str        # the colours it is drawn in: "press" (CMYK) or "screen" (as laid out)
-    finish: object      # (writer, book, manifest, cache, laid-out size) → its own steps
+    finish: object      # (pikepdf.Pdf, book, manifest, cache, laid-out size) → its own steps
     checks: tuple
     about: str
     extras: tuple = field(default_factory=tuple)
+    object_streams: bool = False  # smaller, for a screen; a press file keeps objects plain
 
 
-def _for_press(writer, book, manifest, cache, laid_out_size):
-    press.without_links(writer)
+def _for_press(pdf, book, manifest, cache, laid_out_size):
+    press.without_links(pdf)
     if book.production["photo_colour"] == "convert":
-        inks.convert_photos(writer, book, cache / "press-images")
-    inks.tag_photos(writer)
-    inks.blend_in(writer, "/DeviceCMYK")
-    inks.output_intents(writer, book)
-    press.add_marks(writer, book.production)
+        inks.convert_photos(pdf, book, cache / "press-images")
+    inks.tag_photos(pdf)
+    inks.blend_in(pdf, "/DeviceCMYK")
+    inks.output_intents(pdf, book)
+    press.add_marks(pdf, book.production)
 
 
-def _for_screen(writer, book, manifest, cache, laid_out_size):
-    press.trim_to_page(writer)
-    inks.blend_in(writer, "/DeviceRGB")
+def _for_screen(pdf, book, manifest, cache, laid_out_size):
+    press.trim_to_page(pdf)
+    inks.blend_in(pdf, "/DeviceRGB")
     # The laid-out edition (photos left out, structure tree in) is what the file holds
     # besides its photos.
-    screen.downsample(writer, book, manifest.placed, cache / "screen-images", laid_out_size)
-    if "/OutputIntents" in writer._root_object:
-        del writer._root_object["/OutputIntents"]
+    screen.downsample(pdf, book, manifest.placed, cache / "screen-images", laid_out_size)
+    if "/OutputIntents" in pdf.Root:
+        del pdf.Root.OutputIntents
 
 
 def _cover(print_pdf, book, manifest, session, cache):
@@ -67,15 +67,14 @@ def _cover(print_pdf, book, manifest, session, cache):
     if book.production["cover"] == "self":
         return None
     pages = manifest.page_count + manifest.padding
-    reader = PdfReader(io.BytesIO(documents.cover(book, pages, session, cache / "documents")))
-    writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header
-    inks.tag_photos(writer)
-    inks.blend_in(writer, "/DeviceCMYK")
-    inks.output_intents(writer, book)
-    press.add_marks(writer, book.production, folds=press.spine_folds(book, pages))
-    metadata.add_metadata(writer, book, "cover", "pdf/x-4")
-    return _bytes(writer)
+    with pikepdf.open(io.BytesIO(documents.cover(book, pages, session,
+                                                 cache / "documents"))) as pdf:
+        inks.tag_photos(pdf)
+        inks.blend_in(pdf, "/DeviceCMYK")
+        inks.output_intents(pdf, book)
+        press.add_marks(pdf, book.production, folds=press.spine_folds(book, pages))
+        metadata.set_metadata(pdf, book, "cover", "pdf/x-4")
+        return metadata.saved(pdf)
 
 
 def _imposed(print_pdf, book, manifest, session, cache):
@@ -83,20 +82,11 @@ def _imposed(print_pdf, book, manifest, session, cache):
     pages = manifest.page_count + manifest.padding
     if book.production["binding"] != "saddle-stitch" or pages % 4:
         return None
-    with press.imposed(print_pdf) as (sheets, version):  # the print edition's intents, tagged photos
+    with press.imposed(print_pdf) as (sheets, version):
         drawn = [b"".join(form.read_bytes() for form in page.Resources.XObject.values())
                  for page in sheets.pages]  # what each sheet's two pages draw
         metadata.set_metadata(sheets, book, "imposed", "pdf/x-4", drawn)
-        buffer = io.BytesIO()
-        sheets.save(buffer, deterministic_id=True, min_version=version,
-                    object_stream_mode=pikepdf.ObjectStreamMode.disable)
-        return buffer.getvalue()
-
-
-def _bytes(writer):
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+        return metadata.saved(sheets, version=version)
 
 
 PRESS_CHECKS = (checks.fonts, checks.press_boxes, checks.output_intent, checks.ink)
@@ -113,7 +103,7 @@ EDITIONS = {
     "screen": Edition(
         "screen", "pdf/ua-1", "screen", _for_screen, (checks.fonts, checks.screen_budget),
         "the web file: PDF/UA-1 (tagged), trimmed pages, photos at screen_dpi, linked "
-        "contents"),
+        "contents", object_streams=True),
 }
 
 

@@ -10,7 +10,7 @@
   book.yaml gives it, else marked as a stand-in — and repeated as a PDF/A intent with the same
   profile, so validators that read PDF/A's colour rules (veraPDF) see it too.
 
-pypdf only, on the finished writer. The text and vector colours are the press's inks already:
+pikepdf (qpdf), on the edition being finished. The text and vector colours are the press's inks already:
 the edition is drawn with its palette (colour.py, engine/colours.py).
 """
 
@@ -19,36 +19,31 @@ import io
 import re
 from pathlib import Path
 
+import pikepdf
 from PIL import Image, ImageCms
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject,
-                           NumberObject, TextStringObject)
 
-from . import files, forks
+from . import files, forks, metadata
 
 SRGB = Path("/usr/share/color/icc/ghostscript/srgb.icc")  # libgs-common, installed by make
 REGISTRY = "http://www.color.org"
+NONE = pikepdf.Name("/None")
 
 
-def tag_photos(writer):
+def tag_photos(pdf):
     """RGB images → ICCBased with the photo's own profile, or sRGB."""
     spaces = {}
-    for image in _images(writer):
+    for image in _images(pdf):
         if image.get("/ColorSpace") != "/DeviceRGB":
             continue
         profile = _profile_of(image.get("/TypesetSource"))
         key = hashlib.sha256(profile).digest()
         if key not in spaces:
-            stream = DecodedStreamObject()
-            stream.set_data(profile)
-            stream = stream.flate_encode()
-            stream[NameObject("/N")] = NumberObject(3)
-            stream[NameObject("/Alternate")] = NameObject("/DeviceRGB")
-            spaces[key] = writer._add_object(ArrayObject([NameObject("/ICCBased"),
-                                                          writer._add_object(stream)]))
-        image[NameObject("/ColorSpace")] = spaces[key]
+            stream = pdf.make_stream(profile, N=3, Alternate=pikepdf.Name.DeviceRGB)
+            spaces[key] = pdf.make_indirect(pikepdf.Array([pikepdf.Name.ICCBased, stream]))
+        image.ColorSpace = spaces[key]
 
 
-def convert_photos(writer, book, cache_dir):
+def convert_photos(pdf, book, cache_dir):
     """`production.photo_colour: convert`: every RGB photo the press file takes from its file
     is converted once to the output profile's CMYK (LittleCMS, relative colorimetric with
     black-point compensation, its own profile or sRGB as the source) and saved as a JPEG at
@@ -57,16 +52,16 @@ def convert_photos(writer, book, cache_dir):
     still turns it."""
     profile = Path(book.production["output_profile"])
     made = {}
-    for image in _images(writer):
+    for image in _images(pdf):
         if image.get("/ColorSpace") != "/DeviceRGB" or "/TypesetPassThrough" not in image:
             continue
-        source = Path(str(image["/TypesetSource"]))
+        source = Path(str(image.TypesetSource))
         key = hashlib.sha256(source.read_bytes() + profile.read_bytes()).hexdigest()[:40]
         target = Path(cache_dir) / f"{key}.jpg"
         made[target] = source
-        image[NameObject("/ColorSpace")] = NameObject("/DeviceCMYK")
-        image[NameObject("/Decode")] = ArrayObject([NumberObject(v) for v in (1, 0) * 4])
-        image[NameObject("/TypesetSource")] = TextStringObject(str(target))
+        image.ColorSpace = pikepdf.Name.DeviceCMYK
+        image.Decode = pikepdf.Array([1, 0] * 4)
+        image.TypesetSource = pikepdf.String(str(target))
     todo = sorted((target, source) for target, source in made.items() if not target.is_file())
     jobs = min(forks.jobs(), len(todo))
 
@@ -101,88 +96,86 @@ def _profile_of(source):
     return SRGB.read_bytes()
 
 
-def blend_in(writer, space):
+def blend_in(pdf, space):
     """Every transparency group blends in `space` (/DeviceCMYK for the press); a page that
     draws transparency gets a page group too."""
-    for page in writer.pages:
-        for holder in _forms_and_page(page):
+    for page in pdf.pages:
+        for holder in _forms_and_page(page.obj):
             group = holder.get("/Group")
-            if group is not None and group.get_object().get("/S") == "/Transparency":
-                group.get_object()[NameObject("/CS")] = NameObject(space)
-        if "/Group" not in page and _draws_transparency(page, page.get("/Resources"), set()):
-            page[NameObject("/Group")] = DictionaryObject({
-                NameObject("/Type"): NameObject("/Group"),
-                NameObject("/S"): NameObject("/Transparency"),
-                NameObject("/CS"): NameObject(space)})
+            if group is not None and group.get("/S") == "/Transparency":
+                group.CS = pikepdf.Name(space)
+        if "/Group" not in page.obj and \
+                _draws_transparency(page.obj, page.obj.get("/Resources"), set()):
+            page.obj.Group = pikepdf.Dictionary(Type=pikepdf.Name.Group,
+                                                S=pikepdf.Name.Transparency,
+                                                CS=pikepdf.Name(space))
 
 
 # A resource a content stream uses: `/Name Do` (XObject), `/Name gs` (graphics state).
 USE = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+(Do|gs)\b")
 
 
+def _drawing(holder):
+    """What a page (all its content streams) or a form draws."""
+    if isinstance(holder, pikepdf.Stream):
+        return holder.read_bytes()
+    return b"\n".join(stream.read_bytes()
+                      for stream in metadata.content_streams(pikepdf.Page(holder)))
+
+
 def _draws_transparency(holder, resources, seen):
     """Whether a page or form draws with transparency: a graphics state with alpha or a soft
     mask, an image with a soft mask, or a form that is a transparency group or draws one."""
-    contents = holder.get_contents() if hasattr(holder, "get_contents") else holder
-    data = contents.get_data() if contents is not None else b""
-    resources = (resources or {})
-    resources = resources.get_object() if hasattr(resources, "get_object") else resources
-    for name, operator in USE.findall(data):
+    resources = resources if resources is not None else pikepdf.Dictionary()
+    for name, operator in USE.findall(_drawing(holder)):
         kind = "/XObject" if operator == b"Do" else "/ExtGState"
         found = resources.get(kind, {}).get("/" + name.decode("latin-1"))
         if found is None:
             continue
-        found = found.get_object()
         if operator == b"gs":
             if any(float(found.get(key, 1)) < 1 for key in ("/CA", "/ca")) or \
-                    found.get("/SMask", "/None") != "/None":
+                    found.get("/SMask", NONE) != NONE:
                 return True
         elif found.get("/Subtype") == "/Image" and "/SMask" in found:
             return True
-        elif found.get("/Subtype") == "/Form" and id(found) not in seen:
-            seen.add(id(found))
+        elif found.get("/Subtype") == "/Form" and found.objgen not in seen:
+            seen.add(found.objgen)
             if "/Group" in found or _draws_transparency(found, found.get("/Resources"), seen):
                 return True
     return False
 
 
-def output_intents(writer, book, intents=None):
-    """The PDF/X output intent named for its printing condition, and its PDF/A twin. For a
-    file made without one (the imposed sheets), `intents` are the print edition's."""
-    root = writer._root_object
-    if intents is not None:
-        root[NameObject("/OutputIntents")] = intents
-    existing = root.get("/OutputIntents")
+def output_intents(pdf, book):
+    """The PDF/X output intent named for its printing condition, and its PDF/A twin."""
+    existing = pdf.Root.get("/OutputIntents")
     if existing is None:
         return
-    existing = existing.get_object()
-    reference = next(intent for intent in existing
-                     if intent.get_object().get("/S") == "/GTS_PDFX")
-    pdfx = reference.get_object()
+    pdfx = next(intent for intent in existing if intent.get("/S") == "/GTS_PDFX")
     condition = book.production["output_condition"]
     profile_name = str(pdfx.get("/Info", pdfx.get("/OutputConditionIdentifier", "")))
     if condition:
-        pdfx[NameObject("/OutputConditionIdentifier")] = TextStringObject(condition)
-        pdfx[NameObject("/RegistryName")] = TextStringObject(REGISTRY)
-        pdfx[NameObject("/Info")] = TextStringObject(profile_name)
+        pdfx.OutputConditionIdentifier = pikepdf.String(condition)
+        pdfx.RegistryName = pikepdf.String(REGISTRY)
+        pdfx.Info = pikepdf.String(profile_name)
     else:
-        pdfx[NameObject("/OutputConditionIdentifier")] = TextStringObject("Custom")
-        pdfx[NameObject("/Info")] = TextStringObject(
+        pdfx.OutputConditionIdentifier = pikepdf.String("Custom")
+        pdfx.Info = pikepdf.String(
             f"{profile_name}: a stand-in, not a characterised printing condition — replace "
             "it with the printer's profile (production.output_profile, output_condition)")
-    twin = DictionaryObject({key: value for key, value in pdfx.items()})
-    twin[NameObject("/S")] = NameObject("/GTS_PDFA1")
-    root[NameObject("/OutputIntents")] = ArrayObject([reference, writer._add_object(twin)])
+    twin = pikepdf.Dictionary(dict(pdfx.items()))
+    twin.S = pikepdf.Name.GTS_PDFA1
+    pdf.Root.OutputIntents = pikepdf.Array([pdfx if pdfx.is_indirect
+                                            else pdf.make_indirect(pdfx),
+                                            pdf.make_indirect(twin)])
 
 
-def _images(writer):
+def _images(pdf):
     seen = set()
-    for page in writer.pages:
-        for holder in _forms_and_page(page):
-            for reference in holder.get("/Resources", {}).get("/XObject", {}).values():
-                found = reference.get_object()
-                if found.get("/Subtype") == "/Image" and id(found) not in seen:
-                    seen.add(id(found))
+    for page in pdf.pages:
+        for holder in _forms_and_page(page.obj):
+            for found in holder.get("/Resources", {}).get("/XObject", {}).values():
+                if found.get("/Subtype") == "/Image" and found.objgen not in seen:
+                    seen.add(found.objgen)
                     yield found
 
 
@@ -192,8 +185,7 @@ def _forms_and_page(page):
     while stack:
         holder = stack.pop()
         yield holder
-        for reference in holder.get("/Resources", {}).get("/XObject", {}).values():
-            found = reference.get_object()
-            if found.get("/Subtype") == "/Form" and id(found) not in seen:
-                seen.add(id(found))
+        for found in holder.get("/Resources", {}).get("/XObject", {}).values():
+            if found.get("/Subtype") == "/Form" and found.objgen not in seen:
+                seen.add(found.objgen)
                 stack.append(found)

@@ -6,13 +6,13 @@ the clock: two builds of the same content are the same bytes (SOURCE_DATE_EPOCH)
 import datetime
 import functools
 import hashlib
+import io
 import os
 import time
 import uuid
 
 import jinja2
 import pikepdf
-from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
 from . import TEMPLATES, typography
 
@@ -31,21 +31,46 @@ def page_labels(manifest):
     return ranges
 
 
-def add_page_labels(writer, manifest):
-    ranges = page_labels(manifest)
-    for i, (start_page, style, prefix, start) in enumerate(ranges):
-        end_page = ranges[i + 1][0] - 1 if i + 1 < len(ranges) else len(writer.pages) - 1
-        writer.set_page_label(start_page, end_page, style=style, prefix=prefix, start=start)
+def add_page_labels(pdf, manifest):
+    """The label ranges as the catalog's /PageLabels number tree."""
+    numbers = []
+    for start_page, style, prefix, start in page_labels(manifest):
+        label = pikepdf.Dictionary(S=pikepdf.Name(style), St=start)
+        if prefix is not None:
+            label.P = pikepdf.String(prefix)
+        numbers += [start_page, label]
+    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
 
 
-def add_outline(writer, manifest):
-    """Bookmarks in two levels, in reading order, each opening its entry's first page."""
-    parent = None
+def add_outline(pdf, manifest):
+    """Bookmarks in two levels, in reading order, each opening its entry's first page (a
+    GoTo action to the whole page), every level open."""
+    tree = []
     for entry in manifest.entries:
-        if entry.level == 1:
-            parent = writer.add_outline_item(title=entry.title, page_number=entry.page)
+        if entry.level == 1 or not tree:
+            tree.append((entry, []))
         else:
-            writer.add_outline_item(title=entry.title, page_number=entry.page, parent=parent)
+            tree[-1][1].append((entry, []))
+    outlines = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    pages = list(pdf.pages)
+
+    def items(parent, children):
+        made = []
+        for entry, kids in children:
+            item = pdf.make_indirect(pikepdf.Dictionary(
+                Title=pikepdf.String(entry.title), Parent=parent,
+                A=pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.Array(
+                    [pages[entry.page].obj, pikepdf.Name.Fit]))))
+            made.append(item)
+            items(item, kids)
+        for before, after in zip(made, made[1:]):
+            before.Next, after.Prev = after, before
+        if made:
+            parent.First, parent.Last = made[0], made[-1]
+        parent.Count = len(made) + sum(int(item.get("/Count", 0)) for item in made)
+
+    items(outlines, tree)
+    pdf.Root.Outlines = outlines
 
 
 def build_date():
@@ -67,8 +92,8 @@ def describe(book, output, variant, drawn):
         "/Title": title,
         "/Subject": subtitle,
         "/Author": book.labels["list_separator"].join(map(typography.plain, book.organisers)),
-        "/Creator": "typeset (WeasyPrint, pypdf)",
-        "/Producer": "typeset (WeasyPrint, pypdf)",
+        "/Creator": "typeset (WeasyPrint, pikepdf)",
+        "/Producer": "typeset (WeasyPrint, pikepdf)",
         "/CreationDate": date.strftime("D:%Y%m%d%H%M%SZ"),
         "/ModDate": date.strftime("D:%Y%m%d%H%M%SZ"),
     }
@@ -90,28 +115,14 @@ def describe(book, output, variant, drawn):
     return info, xmp.encode("utf-8"), (document.bytes, instance.bytes)
 
 
-def add_metadata(writer, book, output, variant):
-    """describe() applied to a pypdf writer (the editions and the cover)."""
-    drawn = []
-    for page in writer.pages:
-        contents = page.get_contents()
-        drawn.append(contents.get_data() if contents is not None else b"")
-    info, xmp, ids = describe(book, output, variant, drawn)
-    writer.add_metadata(info)
-    writer._info.get_object()[NameObject("/Trapped")] = NameObject("/False")
-    writer.xmp_metadata = xmp
-    stream = writer._root_object["/Metadata"].get_object()
-    stream[NameObject("/Type")] = NameObject("/Metadata")
-    stream[NameObject("/Subtype")] = NameObject("/XML")
-    writer._root_object[NameObject("/Lang")] = TextStringObject(book.language)
-    writer.page_mode = "/UseOutlines"
-    writer._ID = ArrayObject([ByteStringObject(ids[0]), ByteStringObject(ids[1])])
-
-
-def set_metadata(pdf, book, output, variant, drawn):
-    """describe() applied to a pikepdf.Pdf (the imposed sheets); `drawn` as describe's. qpdf
+def set_metadata(pdf, book, output, variant, drawn=None):
+    """describe() applied to a pikepdf.Pdf; `drawn` as describe's, by default what each page
+    draws (its content streams: the imposed sheets give their pages' forms). qpdf
     writes the ID's first half as set here and derives the second from the saved bytes
     (save with deterministic_id)."""
+    if drawn is None:
+        drawn = [b"".join(stream.read_bytes() for stream in content_streams(page))
+                 for page in pdf.pages]
     info, xmp, ids = describe(book, output, variant, drawn)
     pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(
         {key: pikepdf.String(value) for key, value in info.items()}))
@@ -121,6 +132,25 @@ def set_metadata(pdf, book, output, variant, drawn):
     pdf.Root.Lang = pikepdf.String(book.language)
     pdf.Root.PageMode = pikepdf.Name.UseOutlines
     pdf.trailer.ID = pikepdf.Array([pikepdf.String(ids[0]), pikepdf.String(ids[1])])
+
+
+def saved(pdf, object_streams=False, version=None):
+    """The PDF's bytes (at least PDF `version`), its ID's second half derived from them: the
+    same content, the same bytes. `object_streams` for a smaller file (the screen edition;
+    a press file keeps its objects plain, as every RIP reads them)."""
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True, min_version=version or "",
+             object_stream_mode=pikepdf.ObjectStreamMode.generate if object_streams
+             else pikepdf.ObjectStreamMode.disable)
+    return buffer.getvalue()
+
+
+def content_streams(page):
+    """A page's content streams, as a list (a page has none, one, or an array of them)."""
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return []
+    return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
 
 
 @functools.lru_cache(maxsize=1)

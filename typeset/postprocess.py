@@ -12,15 +12,11 @@ ready: a failed build leaves the last good PDFs in place.
 """
 
 import io
-import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject,
-                           RectangleObject)
+import pikepdf
 
 from . import assemble, colour, documents, embed, engine, files, forks, lock, metadata, press, tags
 from .editions import EDITIONS, outputs
@@ -106,87 +102,59 @@ def joined_from_parts(parts, session, cache_dir=None, palettes=None):
 
 def finish(laid_out, book, manifest, edition, stamp, cache):
     """One edition's bytes: the laid-out PDF with the binding's blank pages, the ISBN stamp,
-    the edition's own steps (editions.py), page labels, outline and metadata. A tagged
-    edition's structure tree waits aside meanwhile (tags.py): pypdf would copy each of its
-    thousands of elements."""
-    laid_out_size = len(laid_out)
-    laid_out, structure = tags.detached(laid_out)
-    reader = PdfReader(io.BytesIO(laid_out))
-    with _quiet_size_check():
-        writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header  # PDF/X-4 needs 1.6, as WeasyPrint wrote it
-    if manifest.padding:
-        press.pad(writer, manifest.padding, manifest.padding_at)
-    figures = []
-    if manifest.stamp_page is not None:
-        mcid = tags.next_mcid(structure, manifest.colophon) if structure is not None else None
-        stamp_colophon(writer, manifest.stamp_page, PdfReader(io.BytesIO(stamp)), mcid)
-        if mcid is not None and book.isbn:
-            figures.append((manifest.colophon, mcid,
-                            f"{book.labels['isbn']} {book.isbn.hyphenated}"))
-    edition.finish(writer, book, manifest, cache, laid_out_size)
-    metadata.add_page_labels(writer, manifest)
-    metadata.add_outline(writer, manifest)
-    metadata.add_metadata(writer, book, edition.name, edition.variant)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    if structure is None:
-        return buffer.getvalue()
-    return tags.attached(buffer.getvalue(), structure, manifest.padded, figures,
-                         [entry.id for entry in manifest.entries])
-
-
-@contextmanager
-def _quiet_size_check():
-    """pypdf warns when a clone numbers more objects than the file's trailer /Size: it does
-    for a PDF joined by qpdf (assemble), which numbers its objects without gaps; the clone
-    is complete all the same (qpdf --check is tested on every output)."""
-    logger = logging.getLogger("pypdf._writer")
-    quiet = logging.Filter()
-    quiet.filter = lambda record: "exceeds defined trailer size" not in record.getMessage()
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        logger.removeFilter(quiet)
+    the edition's own steps (editions.py), page labels, outline, metadata and, when tagged,
+    its structure tree finished (tags.py). All in place with qpdf: the pages, their elements
+    and every shared resource stay the objects they are, and are written once."""
+    with pikepdf.open(io.BytesIO(laid_out)) as pdf:
+        tagged = "/StructTreeRoot" in pdf.Root
+        figures = []
+        if manifest.stamp_page is not None:
+            colophon = pdf.pages[manifest.colophon].obj
+            mcid = tags.next_mcid(pdf, manifest.colophon) if tagged else None
+            if mcid is not None and book.isbn:
+                figures.append((colophon, mcid,
+                                f"{book.labels['isbn']} {book.isbn.hyphenated}"))
+        if manifest.padding:
+            press.pad(pdf, manifest.padding, manifest.padding_at)
+        if manifest.stamp_page is not None:
+            with pikepdf.open(io.BytesIO(stamp)) as stamps:
+                stamp_colophon(pdf, manifest.stamp_page, stamps, mcid)
+        edition.finish(pdf, book, manifest, cache, len(laid_out))
+        metadata.add_page_labels(pdf, manifest)
+        metadata.add_outline(pdf, manifest)
+        metadata.set_metadata(pdf, book, edition.name, edition.variant)
+        if tagged:
+            tags.finish(pdf, figures, [entry.id for entry in manifest.entries])
+        return metadata.saved(pdf, edition.object_streams)
 
 
 STAMP = "/TypesetStamp"
 
 
-def stamp_colophon(writer, page_index, stamp, mcid=None):
+def stamp_colophon(pdf, page_index, stamps, mcid=None):
     """Draw the stamp page of the colophon's side (right pages are even indexes) onto it, as
     one form XObject (`/TypesetStamp`: `make isbn` could replace that one object). In a tagged
-    edition it is marked content `mcid`, a Figure of its own (tags.attached adds it)."""
-    side = 0 if page_index % 2 == 0 else 1
-    source = stamp.pages[side]
-    form = DecodedStreamObject()
-    contents = source.get_contents()
-    form.set_data(contents.get_data() if contents is not None else b"")
-    form = form.flate_encode()
-    form.update({NameObject("/Type"): NameObject("/XObject"),
-                 NameObject("/Subtype"): NameObject("/Form"),
-                 NameObject("/BBox"): RectangleObject(source.mediabox),
-                 NameObject("/Resources"): source["/Resources"].clone(writer)})
-    page = writer.pages[page_index]
+    edition it is marked content `mcid`, a Figure of its own (tags.finish adds it)."""
+    source = stamps.pages[0 if page_index % 2 == 0 else 1]
+    drawing = b"\n".join(stream.read_bytes() for stream in metadata.content_streams(source))
+    form = stamps.make_stream(drawing,
+                              Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form,
+                              BBox=pikepdf.Array([float(v) for v in source.mediabox]),
+                              Resources=source.obj.get("/Resources", pikepdf.Dictionary()))
+    page = pdf.pages[page_index].obj
     # The page's own resources and forms: WeasyPrint's pages share them, and the stamp is the
     # colophon's alone.
-    resources = DictionaryObject(page.get("/Resources", DictionaryObject()).get_object())
-    forms = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-    forms[NameObject(STAMP)] = writer._add_object(form)
-    resources[NameObject("/XObject")] = forms
-    page[NameObject("/Resources")] = resources
+    resources = pikepdf.Dictionary(dict(page.get("/Resources", pikepdf.Dictionary()).items()))
+    forms = pikepdf.Dictionary(dict(resources.get("/XObject", pikepdf.Dictionary()).items()))
+    forms[STAMP] = pdf.copy_foreign(form)
+    resources.XObject = forms
+    page.Resources = resources
     drawn = f"{STAMP} Do"
     if mcid is not None:
         drawn = f"/Figure <</MCID {mcid}>> BDC {drawn} EMC"
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q\n")
-    after.set_data(f"Q\nq {drawn} Q\n".encode("ascii"))
-    existing = page.get("/Contents")
-    existing = [] if existing is None else list(existing.get_object()) \
-        if isinstance(existing.get_object(), ArrayObject) else [existing]
-    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *existing,
-                                                 writer._add_object(after)])
+    existing = metadata.content_streams(pdf.pages[page_index])
+    page.Contents = pikepdf.Array([pdf.make_stream(b"q\n"), *existing,
+                                   pdf.make_stream(f"Q\nq {drawn} Q\n".encode("ascii"))])
 
 
 # ---------------------------------------------------------------- publishing

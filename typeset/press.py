@@ -1,5 +1,5 @@
 """What the press needs beyond the laid-out pages: crop and registration marks in a slug,
-pages padded to the binding (pypdf, in the finish), printer spreads for saddle stitch (pikepdf).
+pages padded to the binding, printer spreads for saddle stitch. pikepdf (qpdf) only.
 
 WeasyPrint 70's own `marks: crop cross` draws inside the bleed, in RGB black and at half the
 bleed's length; here the marks sit outside the bleed, in registration colour (every ink:
@@ -10,9 +10,8 @@ import io
 from contextlib import contextmanager
 
 import pikepdf
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
-                           NameObject, NumberObject, RectangleObject)
 
+from . import metadata
 from .units import to_mm
 
 MM = 72 / 25.4
@@ -36,47 +35,41 @@ def binding_rule(production):
     return f"a multiple of {production['signature']} (perfect binding: whole signatures)"
 
 
-def pad(writer, count, at):
+def pad(pdf, count, at):
     """Insert `count` blank pages (no folio, no content) before page `at`, with its boxes."""
-    model = writer.pages[min(at, len(writer.pages) - 1)]
-    frames = {box: RectangleObject(getattr(model, box))
-              for box in ("mediabox", "cropbox", "bleedbox", "trimbox")}
+    model = pdf.pages[min(at, len(pdf.pages) - 1)]
     for _ in range(count):
-        writer.insert_blank_page(float(model.mediabox.width), float(model.mediabox.height),
-                                 index=at)
-        page = writer.pages[at]  # the page object pypdf keeps, not the one it returns
-        for box, frame in frames.items():
-            setattr(page, box, RectangleObject(frame))
+        pdf.pages.insert(at, pikepdf.Page(pikepdf.Dictionary(
+            Type=pikepdf.Name.Page, Resources=pikepdf.Dictionary(),
+            MediaBox=_box(model.mediabox), CropBox=_box(model.cropbox),
+            BleedBox=_box(model.bleedbox), TrimBox=_box(model.trimbox))))
 
 
-def without_links(writer):
+def _box(box):
+    return pikepdf.Array([float(value) for value in box])
+
+
+def without_links(pdf):
     """A press file has no links: PDF/X lets no annotation but printer's marks and trap
     networks inside the bleed box (the screen edition keeps them)."""
-    for page in writer.pages:
-        if "/Annots" in page:
-            del page["/Annots"]
+    for page in pdf.pages:
+        if "/Annots" in page.obj:
+            del page.obj.Annots
 
 
-def trim_to_page(writer):
+def trim_to_page(pdf):
     """The screen edition shows the trimmed page: no bleed around it."""
-    for page in writer.pages:
-        trim = page.trimbox
-        page.mediabox = trim
-        page.cropbox = trim
-        page.bleedbox = trim
+    for page in pdf.pages:
+        trim = _box(page.trimbox)
+        page.obj.MediaBox, page.obj.CropBox, page.obj.BleedBox = trim, _box(trim), _box(trim)
 
 
 def registration_colour():
     """Separation /All: a stroke in this colour prints on every plate."""
-    tint = DictionaryObject({
-        NameObject("/FunctionType"): NumberObject(2),
-        NameObject("/Domain"): ArrayObject([FloatObject(0), FloatObject(1)]),
-        NameObject("/C0"): ArrayObject([FloatObject(0)] * 4),
-        NameObject("/C1"): ArrayObject([FloatObject(1)] * 4),
-        NameObject("/N"): FloatObject(1),
-    })
-    return ArrayObject([NameObject("/Separation"), NameObject("/All"),
-                        NameObject("/DeviceCMYK"), tint])
+    tint = pikepdf.Dictionary(FunctionType=2, Domain=pikepdf.Array([0.0, 1.0]),
+                              C0=pikepdf.Array([0.0] * 4), C1=pikepdf.Array([1.0] * 4), N=1.0)
+    return pikepdf.Array([pikepdf.Name.Separation, pikepdf.Name.All,
+                          pikepdf.Name.DeviceCMYK, tint])
 
 
 def marks_operations(trim, offset, length):
@@ -130,7 +123,7 @@ def spine_folds(book, pages):
     return [back, back + pages / 2 * to_pt(book.production["caliper"])]
 
 
-def add_marks(writer, production, folds=()):
+def add_marks(pdf, production, folds=()):
     """Enlarge every page by the slug and draw the marks in it; `folds` (pt from the trim's
     left edge) get fold marks too, above and below the sheet like the crop marks — never
     inside the trim, where they would print.
@@ -140,42 +133,28 @@ def add_marks(writer, production, folds=()):
     a hundred pages takes milliseconds."""
     offset, length = to_pt(production["marks_offset"]), to_pt(production["marks_length"])
     slug = offset + length + 2 * MM
-    colour = writer._add_object(registration_colour())
-    save = writer._add_object(_stream(b"q\n"))
+    colour = pdf.make_indirect(registration_colour())
+    save = pdf.make_stream(b"q\n")
     marks_by_trim = {}
-    for page in writer.pages:
-        trim = page.trimbox
-        bleed = page.bleedbox
-        if offset < float(trim.left) - float(bleed.left) - 0.01:
+    for page in pdf.pages:
+        trim = [float(value) for value in page.trimbox]
+        bleed = [float(value) for value in page.bleedbox]
+        if offset < trim[0] - bleed[0] - 0.01:
             raise ValueError("crop marks would start inside the bleed: raise marks_offset")
-        key = tuple(round(float(v), 3) for v in trim)
+        key = tuple(round(value, 3) for value in trim)
         if key not in marks_by_trim:
             operations = (marks_operations(trim, offset, length)
                           + fold_marks(trim, offset, length, folds)).encode("ascii")
-            marks_by_trim[key] = writer._add_object(_stream(b"Q\n" + operations))
-        page[NameObject("/Contents")] = ArrayObject([save, *_drawing(page), marks_by_trim[key]])
-        resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
-        spaces = resources.setdefault(NameObject("/ColorSpace"), DictionaryObject()).get_object()
-        spaces[NameObject("/Registration")] = colour
-        media = RectangleObject([float(trim.left) - slug, float(trim.bottom) - slug,
-                                 float(trim.right) + slug, float(trim.top) + slug])
-        page.mediabox = media
-        page.cropbox = media
-
-
-def _drawing(page):
-    """The page's content streams, as a list (a page has none, one, or an array of them)."""
-    contents = page.get("/Contents")
-    if contents is None:
-        return []
-    return list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) \
-        else [contents]
-
-
-def _stream(data, compress=False):
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return stream.flate_encode() if compress else stream
+            marks_by_trim[key] = pdf.make_stream(b"Q\n" + operations)
+        page.obj.Contents = pikepdf.Array([save, *metadata.content_streams(page),
+                                           marks_by_trim[key]])
+        if "/Resources" not in page.obj:
+            page.obj.Resources = pikepdf.Dictionary()
+        if "/ColorSpace" not in page.obj.Resources:
+            page.obj.Resources.ColorSpace = pikepdf.Dictionary()
+        page.obj.Resources.ColorSpace.Registration = colour
+        media = pikepdf.Array([trim[0] - slug, trim[1] - slug, trim[2] + slug, trim[3] + slug])
+        page.obj.MediaBox, page.obj.CropBox = media, _box(media)
 
 
 def printer_spreads(page_count):
@@ -229,17 +208,11 @@ def _impose(source, sheets):
 
 def _page_form(source, page, trim):
     """One page of `source` as a form XObject of it, clipped to its trim."""
-    form = source.make_stream(b"\n".join(stream.read_bytes() for stream in _streams(page)))
+    form = source.make_stream(b"\n".join(stream.read_bytes()
+                                          for stream in metadata.content_streams(page)))
     form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
     form.BBox = pikepdf.Array(trim)
     form.Resources = page.obj.get("/Resources", pikepdf.Dictionary())
     if "/Group" in page.obj:
         form.Group = page.obj.Group
     return form
-
-
-def _streams(page):
-    contents = page.obj.get("/Contents")
-    if contents is None:
-        return []
-    return list(contents) if isinstance(contents, pikepdf.Array) else [contents]

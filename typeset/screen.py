@@ -28,8 +28,8 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pikepdf
 from PIL import Image, ImageCms, ImageStat
-from pypdf.generic import EncodedStreamObject, NameObject, NumberObject
 
 from . import files, forks, images
 from .errors import ContentError
@@ -236,18 +236,18 @@ def _content_error(one, problem, book):
                         f"{shown} {problem.message}", problem.hint)
 
 
-def downsample(writer, book, placed, cache_dir, rest=0):
-    """Every photo of the screen edition (pypdf `writer`) replaced by its screen copy (placed:
+def downsample(pdf, book, placed, cache_dir, rest=0):
+    """Every photo of the screen edition (a pikepdf.Pdf) replaced by its screen copy (placed:
     manifest.placed); the engine's stand-in keys removed. The copies' JPEG quality is the
     highest up to `screen_quality` at which they fit the screen budget with the `rest` of the
     file (fit_quality). Returns that quality."""
     production = book.production
-    images = list(_images(writer))
+    images = list(_images(pdf))
     jobs = {}
     for image in images:
-        file = str(image["/TypesetSource"])
+        file = str(image.TypesetSource)
         if file in placed:
-            jobs[id(image)] = job(file, placed[file], production["screen_dpi"],
+            jobs[image.objgen] = job(file, placed[file], production["screen_dpi"],
                                   production["screen_quality"], production["output_profile"])
     allowance = production["screen_budget_mb"] * 1e6 - rest
     quality = fit_quality(jobs.values(), allowance, production["screen_quality"], cache_dir,
@@ -258,8 +258,8 @@ def downsample(writer, book, placed, cache_dir, rest=0):
         for key in ("/TypesetSource", "/TypesetPassThrough", "/TypesetVersion"):
             if key in image:
                 del image[key]
-        if id(image) in jobs:
-            _replace(writer, image, Path(cache_dir) / jobs[id(image)].name)
+        if image.objgen in jobs:
+            _replace(pdf, image, Path(cache_dir) / jobs[image.objgen].name)
     return quality
 
 
@@ -334,44 +334,37 @@ def _per_pixel(model, quality):
     return model[grid[-1]]
 
 
-def _images(writer):
+def _images(pdf):
     """The image XObjects drawn from files, on the pages and in the forms they draw, once."""
     seen = set()
 
     def visit(resources):
-        for reference in (resources or {}).get("/XObject", {}).values():
-            found = reference.get_object()
-            if id(found) in seen:
+        for found in (resources or {}).get("/XObject", {}).values():
+            if found.objgen in seen:
                 continue
-            seen.add(id(found))
+            seen.add(found.objgen)
             if found.get("/Subtype") == "/Image" and "/TypesetSource" in found:
                 yield found
             elif found.get("/Subtype") == "/Form":
                 yield from visit(found.get("/Resources"))
 
-    for page in writer.pages:
-        yield from visit(page.get("/Resources"))
+    for page in pdf.pages:
+        yield from visit(page.obj.get("/Resources"))
 
 
-def _replace(writer, image, cached):
+def _replace(pdf, image, cached):
     entries, (width, height), data, mask = pickle.loads(cached.read_bytes())
     for key in ("/Decode", "/DecodeParms", "/SMask"):
         if key in image:
             del image[key]
-    image._data = data
+    image.write(data, filter=pikepdf.Name(entries["/Filter"]))
     for key, value in entries.items():
-        image[NameObject(key)] = NameObject(value)
-    image[NameObject("/Width")] = NumberObject(width)
-    image[NameObject("/Height")] = NumberObject(height)
-    image[NameObject("/BitsPerComponent")] = NumberObject(8)
+        image[key] = pikepdf.Name(value)
+    image.Width, image.Height, image.BitsPerComponent = width, height, 8
     if mask is not None:
-        soft = EncodedStreamObject()
-        soft._data = mask
-        soft.update({NameObject("/Type"): NameObject("/XObject"),
-                     NameObject("/Subtype"): NameObject("/Image"),
-                     NameObject("/Width"): NumberObject(width),
-                     NameObject("/Height"): NumberObject(height),
-                     NameObject("/ColorSpace"): NameObject("/DeviceGray"),
-                     NameObject("/BitsPerComponent"): NumberObject(8),
-                     NameObject("/Filter"): NameObject("/FlateDecode")})
-        image[NameObject("/SMask")] = writer._add_object(soft)
+        soft = pikepdf.Stream(pdf, b"")
+        soft.write(mask, filter=pikepdf.Name.FlateDecode)
+        soft.Type, soft.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        soft.Width, soft.Height, soft.BitsPerComponent = width, height, 8
+        soft.ColorSpace = pikepdf.Name.DeviceGray
+        image.SMask = pdf.make_indirect(soft)
