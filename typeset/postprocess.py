@@ -105,7 +105,8 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
     the edition's own steps (editions.py), page labels, outline, metadata and, when tagged,
     its structure tree finished (tags.py). All in place with qpdf: the pages, their elements
     and every shared resource stay the objects they are, and are written once."""
-    with pikepdf.open(io.BytesIO(laid_out)) as pdf:
+    # The stamp's PDF stays open until the edition is saved: qpdf copies its data then.
+    with pikepdf.open(io.BytesIO(laid_out)) as pdf, pikepdf.open(io.BytesIO(stamp)) as stamps:
         tagged = "/StructTreeRoot" in pdf.Root
         figures = []
         if manifest.stamp_page is not None:
@@ -117,8 +118,7 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
         if manifest.padding:
             press.pad(pdf, manifest.padding, manifest.padding_at)
         if manifest.stamp_page is not None:
-            with pikepdf.open(io.BytesIO(stamp)) as stamps:
-                stamp_colophon(pdf, manifest.stamp_page, stamps, mcid)
+            stamp_colophon(pdf, manifest.stamp_page, stamps, mcid)
         edition.finish(pdf, book, manifest, cache, len(laid_out))
         metadata.add_page_labels(pdf, manifest)
         metadata.add_outline(pdf, manifest)
