@@ -169,6 +169,41 @@ def test_an_edit_lays_out_again_only_its_chapter(small_book, monkeypatch):
         whole.document.write_pdf())
 
 
+def test_a_kept_part_is_not_rendered_to_html_again(small_book, monkeypatch):
+    """The session keeps each part's HTML by what it reads: after an edit to one chapter only
+    that chapter's parts (and the front matter, its contents) are filled again; after an edit
+    to a book's own template, every part, with the edit in it."""
+    session = Session(parts={})
+    render.render(content.load(small_book.catalogue), session)
+    filled, made = [], []
+    real = html.book_html
+
+    def book_html(book, images, **context):
+        filled.append(context["part"].id if "part" in context else "front")
+        made.append(real(book, images, **context))
+        return made[-1]
+
+    monkeypatch.setattr(html, "book_html", book_html)
+    small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
+        encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
+    edited = render.render(content.load(small_book.catalogue), session)
+    assert filled and set(filled) == {"two", "front"}
+    own = small_book.root / "templates" / "blocks"
+    own.mkdir(parents=True)
+    (own / "paragraph.html.j2").write_text(
+        (PROJECT / "templates" / "blocks" / "paragraph.html.j2").read_text(encoding="utf-8")
+        .replace('class="paragraph"', 'class="paragraph own-paragraph"'), encoding="utf-8")
+    filled.clear()
+    made.clear()
+    again = render.render(content.load(small_book.catalogue), session)
+    assert set(filled) == {"one", "two", "front"} and len(again.parts) == len(edited.parts)
+    chapters = [source for name, source in zip(filled, made) if name != "front"]
+    assert all("own-paragraph" in source for source in chapters)
+    monkeypatch.undo()
+    assert pages_as_pixels(again.document.write_pdf()) == pages_as_pixels(render.render(
+        content.load(small_book.catalogue), Session()).document.write_pdf())
+
+
 @pytest.mark.parametrize("lengths", [(2, 1, 3), (1, 2, 2), (4, 3, 1)],
                          ids=["verso-recto", "recto-verso", "long-first"])
 def test_stretches_between_page_breaks_join_as_the_whole_book(small_book, monkeypatch,

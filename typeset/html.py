@@ -7,7 +7,9 @@ the book's catalogue if it has one; stylesheets from `styles/` and then the book
 and rules, without editing the shared ones.
 """
 
+import dataclasses
 import functools
+import hashlib
 from pathlib import Path
 
 import jinja2
@@ -88,6 +90,49 @@ def book_html(book, images, **context):
     of it; `front_only`: the front matter; `part_end`: end on a page of its own, a left-hand
     one if "left", see render)."""
     return page(book, "book.html.j2", images, **context)
+
+
+class Parts:
+    """The HTML of a chapter's parts (book_html with `part`) and their tokens, each kept in
+    `kept` — a dict the session holds from build to build — by what it reads: the book's own
+    fields (not its chapters), the photos' sources, the template files and the output
+    profile, and the chapter as loaded and the stretch, or the first folio. An edit renders
+    again the parts of the chapter it touches only (the catalogue's 38 parts: 0.13 s). `used`:
+    what this build used, to keep for the next."""
+
+    def __init__(self, book, images, kept=None):
+        self.book, self.images, self.kept, self.used = book, images, kept, {}
+        self._common, self._chapters = None, {}
+
+    def html(self, chapter, piece=None, **context):
+        bounds = (piece.start, piece.end, piece.rule) if piece is not None else None
+        if id(chapter) not in self._chapters:  # the chapter lives as long as this build
+            self._chapters[id(chapter)] = hashlib.sha256(repr(chapter).encode()).hexdigest()
+        what = ("html", self._chapters[id(chapter)], bounds, sorted(context.items()))
+        return self._kept(what, lambda: book_html(
+            self.book, self.images, part=chapter, piece=piece, **context))
+
+    def tokens(self, folio):
+        """tokens_css for a part whose first page is `folio`."""
+        return self._kept(("tokens", folio),
+                          lambda: tokens_css(self.book, first_page_number=folio))
+
+    def _kept(self, what, make):
+        if self.kept is None:
+            return make()
+        if self._common is None:
+            own = {field.name: getattr(self.book, field.name)
+                   for field in dataclasses.fields(self.book)
+                   if field.name not in ("chapters", "queries", "sources")}
+            files = [Path(self.book.production["output_profile"])] + [
+                path for folder in template_folders(self.book) for path in folder.rglob("*")]
+            state = sorted((str(path), path.stat().st_mtime_ns, path.stat().st_size)
+                           for path in files if path.is_file())
+            self._common = hashlib.sha256(repr((own, self.images, state)).encode()).digest()
+        key = hashlib.sha256(self._common + repr(what).encode()).digest()
+        if key not in self.used:
+            self.used[key] = self.kept[key] if key in self.kept else make()
+        return self.used[key]
 
 
 def image_sources(book):

@@ -95,9 +95,10 @@ def _by_parts(book, session, images):
         else set()
     joined = set()
     folio = 1
+    sources = html.Parts(book, images, session.html)
     for index, chapter in enumerate(book.chapters):
         end = "right" if index < len(book.chapters) - 1 else None
-        for part, keep in _stretches(book, session, images, chapter, end, folio, state, used,
+        for part, keep in _stretches(book, session, sources, chapter, end, folio, state, used,
                                      known, joined):
             for offset, page in enumerate(part.document.pages[:keep]):
                 for name in page.anchors:
@@ -114,6 +115,7 @@ def _by_parts(book, session, images):
     session.parts.clear()
     session.parts.update(used)  # keep what this build used, nothing older
     session.joined = {"state": state, "starts": joined}
+    session.html = sources.used
     pages = [page for part, keep in pieces for page in part.document.pages[:keep]]
     warnings = [message for part, _ in pieces for message in part.warnings]
     facts = []
@@ -124,7 +126,7 @@ def _by_parts(book, session, images):
     return front.document.copy(pages), warnings, pieces[0][1], pieces, facts
 
 
-def _stretches(book, session, images, chapter, end, folio, state, used, known, joined):
+def _stretches(book, session, sources, chapter, end, folio, state, used, known, joined):
     """A chapter laid out stretch by stretch (html.pieces), each from the folio the one before
     it ended on: (part, pages kept) for each.
 
@@ -135,14 +137,14 @@ def _stretches(book, session, images, chapter, end, folio, state, used, known, j
     its part-end page stands for the next stretch's first, which the layout of that stretch
     tells; when it was told wrong, the stretch is laid out again. `end`: how the chapter's
     last part ends ("right", or None: the book's end). `known`: the stretches (chapter id,
-    start) to join without trying; `joined` gets those this layout joined."""
+    start) to join without trying; `joined` gets those this layout joined. `sources`: the
+    parts' HTML (html.Parts)."""
     stretches = html.pieces(chapter, book.design["section_side"])
 
     def lay_out_stretch(piece, part_end, folio, next_full):
-        source = html.book_html(book, images, part=chapter, piece=piece, part_end=part_end,
-                                next_full=next_full)
-        tokens = html.tokens_css(book, first_page_number=folio)
-        part = _part(book, session, source, tokens, state, images, used)
+        source = sources.html(chapter, piece=piece, part_end=part_end, next_full=next_full)
+        part = _part(book, session, source, sources.tokens(folio), state, sources.images,
+                     used)
         return part, len(part.document.pages) - (1 if part_end else 0)
 
     done = []  # [piece, part, keep, folio, next_full]

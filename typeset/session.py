@@ -22,6 +22,7 @@ class Session:
     photos: dict = field(default_factory=dict)     # photo checks by (file, size, mtime)
     documents: dict = field(default_factory=dict)  # the ISBN stamp and the cover, by key
     parts: dict | None = None  # laid-out parts by key, when kept in memory (watch)
+    html: dict = field(default_factory=dict)  # with them, their HTML by what it reads
     # Render by parts: the stretches of chapters laid out with the one before them in the
     # last build (chapter id, start), under the layout state they were found in.
     joined: dict = field(default_factory=dict)
