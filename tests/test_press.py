@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from typeset import samples
+from typeset import checks, preflight, samples
 from conftest import CATALOGUE, SmallBook
 from validators import verapdf
 
@@ -246,6 +246,29 @@ def test_a_rich_black_for_text_is_named_by_the_ink_check(small_book):
     [finding, *_] = [f for f in result.findings if f.kind == "ink"]
     assert finding.level == "error" and "cmyk(100 100 100 100)" in finding.message
     assert "400% ink, over max_ink (300%)" in finding.message
+
+
+def test_a_new_process_recalls_what_the_ink_check_read(small_book, monkeypatch):
+    """The ink check keeps what it read of each content stream in build/.cache/ink.json: a new
+    process (here: the check's memory emptied) finds the same, and an unreadable file is
+    read again from the PDFs."""
+    small_book.book["design"]["colours"]["ink"] = {"print": "cmyk(100 100 100 100)",
+                                                   "screen": "#231f20"}
+    small_book.write_book()
+    result = small_book.build(strict=False)
+    cache = small_book.out / ".cache"
+    found = [f for f in result.findings if f.kind == "ink"]
+    assert found and (cache / "ink.json").is_file()
+    for kept in ("as written", "torn"):
+        if kept == "torn":
+            (cache / "ink.json").write_text('{"drawn": {"x": ', encoding="utf-8")
+        monkeypatch.setattr(checks, "_DRAWN", {})
+        monkeypatch.setattr(checks, "_PHOTOS", {})
+        checks.recall(cache / "ink.json")
+        assert (len(checks._DRAWN) > 0) == (kept == "as written")
+        again = [f for f in preflight.outputs(result.book, result.paths, cache)
+                 if f.kind == "ink"]
+        assert again == found, kept
 
 
 # ------------------------------------------------------------------ the cover

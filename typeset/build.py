@@ -60,7 +60,7 @@ def build(catalogue, out, strict=False, pad=False, progress=print, session=None)
         with stage(5, progress):
             paths = postprocess.postprocess(book, rendered, out, session)
         with stage(6, progress):
-            findings += preflight.outputs(book, paths)
+            findings += preflight.outputs(book, paths, cache)
             report.write(findings, out, book)
         return Result(paths, rendered.manifest, findings, time.perf_counter() - start, book)
 

@@ -5,12 +5,14 @@ intent; the screen edition's size budget."""
 import functools
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
 import pikepdf
 from PIL import Image, ImageCms
 
+from . import files
 from .model import Finding
 
 
@@ -163,7 +165,7 @@ def _drawn(key, spaces, holder):
                 worst, what = coverage, "the colour cmyk(" + " ".join(
                     f"{100 * float(value):g}" for value in operands) + ")"
         elif op == "Do":
-            drawn.append((operands[0], (fill, stroke)))
+            drawn.append((str(operands[0]), (fill, stroke)))
     if len(_DRAWN) > 20000:
         _DRAWN.clear()
     _DRAWN[key, spaces] = worst, what, tuple(drawn)
@@ -180,6 +182,32 @@ def _image_coverage(image, converted):
 
 
 _PHOTOS = {}
+
+
+def recall(path):
+    """What the ink check read in an earlier process (`remember`): a new process after an
+    edit reads again only the pages that changed."""
+    if _DRAWN or _PHOTOS:
+        return
+    try:
+        kept = json.loads(Path(path).read_text(encoding="utf-8"))
+        for key, (worst, what, drawn) in kept["drawn"].items():
+            digest, fill, stroke = key.split("|")
+            _DRAWN[bytes.fromhex(digest), (fill or None, stroke or None)] = (
+                worst, what, tuple((name, (f or None, s or None)) for name, f, s in drawn))
+        _PHOTOS.update({bytes.fromhex(key): value for key, value in kept["photos"].items()})
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or another format
+        _DRAWN.clear()
+        _PHOTOS.clear()
+
+
+def remember(path):
+    """Keep what the ink check read for the next process (build/.cache/ink.json)."""
+    drawn = {f"{digest.hex()}|{fill or ''}|{stroke or ''}": [
+        worst, what, [[name, f or "", s or ""] for name, (f, s) in inner]]
+        for (digest, (fill, stroke)), (worst, what, inner) in _DRAWN.items()}
+    files.write_atomically(path, json.dumps(
+        {"drawn": drawn, "photos": {key.hex(): value for key, value in _PHOTOS.items()}}))
 
 
 def _cmyk_photo_coverage(jpeg):

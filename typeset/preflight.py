@@ -11,7 +11,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from . import documents, kinds, press
+from . import checks, documents, kinds, press
 from .editions import outputs as all_outputs
 from .model import Finding
 
@@ -401,14 +401,19 @@ def layout_warnings(messages):
     return [Finding("error", "weasyprint", "layout", message) for message in messages]
 
 
-def outputs(book, paths):
-    """Each written output's checks (editions.py); the ISBN, once."""
+def outputs(book, paths, cache=None):
+    """Each written output's checks (editions.py); the ISBN, once. With `cache` (a folder),
+    what the ink check read is kept there for the next process."""
     checked = all_outputs()
     findings = []
+    if cache is not None:
+        checks.recall(Path(cache) / "ink.json")
     for name, path in paths.items():
         with pikepdf.open(path) as pdf:
             for check in checked[name].checks:
                 findings += check(book, path, pdf)
+    if cache is not None:
+        checks.remember(Path(cache) / "ink.json")
     if book.isbn is None:
         findings.append(Finding("warning", "isbn", "book.yaml",
                                 "no ISBN yet — set it with make isbn ISBN=…"))
