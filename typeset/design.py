@@ -2,6 +2,7 @@
 CSS custom properties, html.py) and `production` (binding, paper, marks, profile,
 resolutions). Checked here with file:line like the content."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -214,12 +215,18 @@ def used_colours(own_styles=None):
         if folder is None or not Path(folder).is_dir():
             continue
         for sheet in sorted(Path(folder).rglob("*.css")):
-            lines = sheet.read_text(encoding="utf-8").splitlines()
-            for at, line in enumerate(lines, 1):
-                for name in re.findall(r"var\(--colour-([a-z0-9-]+)", line):
-                    where = sheet.relative_to(Path(folder).parent)
-                    found.setdefault(name, (where, at))
+            stat = sheet.stat()
+            for name, at in _colours_in(sheet, stat.st_size, stat.st_mtime_ns):
+                found.setdefault(name, (sheet.relative_to(Path(folder).parent), at))
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _colours_in(sheet, size, mtime):
+    """(colour token, line) of each use in one stylesheet, read once per version of it."""
+    return [(name, at)
+            for at, line in enumerate(sheet.read_text(encoding="utf-8").splitlines(), 1)
+            for name in re.findall(r"var\(--colour-([a-z0-9-]+)", line)]
 
 
 def production(data, path, design_tokens):

@@ -12,7 +12,6 @@ import calendar
 import contextvars
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +89,10 @@ def check_fields(value, spec, where):
 
 # ---------------------------------------------------------------- text
 
+# Unicode's control characters (category Cc: C0, DEL and C1) but line feed and tab.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 @role(TEXT)
 def text(value, where):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -99,8 +102,8 @@ def text(value, where):
     value = value.strip()
     if not value:
         where.fail("is empty", "write the text, or remove the field")
-    control = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\n\t"),
-                   None)
+    found = CONTROL.search(value)
+    control = found[0] if found else None
     if control is not None:
         where.fail(f"contains the control character U+{ord(control):04X}",
                    "remove it (it is invisible: retype the text around it)")
