@@ -17,6 +17,7 @@ read) and the manifest — where each chapter and section landed (page and print
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import colour, editions, engine, forks, html, parts as kept, press, screen, typography
@@ -147,7 +148,7 @@ def _stretches(book, session, sources, chapter, end, folio, state, used, known, 
                      used)
         return part, len(part.document.pages) - (1 if part_end else 0)
 
-    done = []  # [piece, part, keep, folio, next_full]
+    done = []
     current, following = stretches[0], stretches[1:]
     while True:
         if following and (chapter.id, following[0].start) in known:
@@ -159,19 +160,31 @@ def _stretches(book, session, sources, chapter, end, folio, state, used, known, 
         if done:
             before = done[-1]
             opens_full = part.document.pages[0]._page_box.typeset_full
-            if before[4] != opens_full:
-                before[1], _ = lay_out_stretch(before[0], "left", before[3], opens_full)
-                before[4] = opens_full
+            if before.next_full != opens_full:
+                before.part, _ = lay_out_stretch(before.piece, "left", before.folio, opens_full)
+                before.next_full = opens_full
         if following and following[0].rule != "left" and \
                 part.document.pages[keep - 1]._page_box.page_type.blank:
             joined.add((chapter.id, following[0].start))
             current, following = current.joined(following[0]), following[1:]
             continue
-        done.append([current, part, keep, folio, False])
+        done.append(_Stretch(current, part, keep, folio))
         if not following:
-            return [(part, keep) for _, part, keep, _, _ in done]
+            return [(stretch.part, stretch.keep) for stretch in done]
         folio += keep
         current, following = following[0], following[1:]
+
+
+@dataclass
+class _Stretch:
+    """A stretch laid out: its piece of the chapter, its part, the pages the book keeps, its
+    first folio, and whether its part-end page stood for a page full by design."""
+
+    piece: object
+    part: Part
+    keep: int
+    folio: int
+    next_full: bool = False
 
 
 def _part(book, session, source, tokens, state, images, used):
