@@ -89,8 +89,7 @@ def check_fields(value, spec, where):
 
 # ---------------------------------------------------------------- text
 
-# Unicode's control characters (category Cc: C0, DEL and C1) but line feed and tab.
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's Cc but line feed, tab
 
 
 @role(TEXT)
@@ -102,10 +101,8 @@ def text(value, where):
     value = value.strip()
     if not value:
         where.fail("is empty", "write the text, or remove the field")
-    found = CONTROL.search(value)
-    control = found[0] if found else None
-    if control is not None:
-        where.fail(f"contains the control character U+{ord(control):04X}",
+    if (control := CONTROL.search(value)) is not None:
+        where.fail(f"contains the control character U+{ord(control[0]):04X}",
                    "remove it (it is invisible: retype the text around it)")
     return value
 
