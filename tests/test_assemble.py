@@ -196,11 +196,18 @@ def planned(small_book, two_at=3):
 
 def numbered(pages):
     """Page facts with each paragraph's key replaced by its order of first appearance (the
-    keys tell paragraphs apart; how they are made differs with the process that read them)."""
-    order = {}
+    keys tell paragraphs apart; how they are made differs with the process that read them),
+    and each anchor on the page where it first appears only (a chapter's box carries its id
+    onto every page it spans; a stretch after the first draws the chapter without it). The
+    digest of the drawn boxes is left out: it compares builds laid out the same way (a
+    stretch draws its continuing chapter in a box of its own; the pixels are compared)."""
+    order, seen = {}, set()
     for page in pages:
         for piece in page.paragraphs:
             piece.key = order.setdefault(piece.key, len(order))
+        page.anchors = [name for name in page.anchors if name not in seen]
+        seen.update(page.anchors)
+        page.digest = ""
     return pages
 
 
@@ -208,7 +215,8 @@ def test_a_planned_book_is_laid_out_in_parallel_as_the_whole(small_book, monkeyp
     monkeypatch.setenv("TYPESET_JOBS", "2")
     book = planned(small_book)
     parallel = render.render(book, Session(), pad=True)
-    assert parallel.document is None and len(parallel.parts) == 3  # laid out elsewhere
+    # Laid out elsewhere: the front matter, chapter one, chapter two and its section.
+    assert parallel.document is None and len(parallel.parts) == 4
     assert all(set(part.pdfs) == {"print", "screen"} for part, _ in parallel.parts)
     monkeypatch.setenv("TYPESET_JOBS", "1")
     whole = render.render(book, Session(), pad=True)
@@ -256,17 +264,22 @@ def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeyp
     planned(small_book)
     out = small_book.root / "kept"
     build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
-    assert len(list((out / ".cache" / "parts").glob("*.part"))) == 3
+    assert len(list((out / ".cache" / "parts").glob("*.part"))) == 4  # two's section apart
     small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
-    laid_out = []
-    real = render._laid_out_parts
-    monkeypatch.setattr(render, "_laid_out_parts", lambda book, session, sources, tokens, specs:
-                        laid_out.extend(spec[0] for spec in specs)
-                        or real(book, session, sources, tokens, specs))
+    log = small_book.root / "laid-out.txt"  # the layouts run in forked processes too
+    real = render.lay_out
+
+    def lay_out(book, session, source, tokens):
+        with log.open("a", encoding="utf-8") as file:
+            file.write(("two, edited" if "改過" in source else "another") + "\n")
+        return real(book, session, source, tokens)
+
+    monkeypatch.setattr(render, "lay_out", lay_out)
     edited = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
-    assert laid_out == [2]  # chapter two; the front matter and chapter one from the cache
-    assert len(list((out / ".cache" / "parts").glob("*.part"))) == 3  # the old two is gone
+    # Chapter two's stretch; the front matter and chapter one from the cache.
+    assert log.read_text(encoding="utf-8").splitlines() == ["two, edited"]
+    assert len(list((out / ".cache" / "parts").glob("*.part"))) == 4  # the old two is gone
     fresh = build(small_book.catalogue, small_book.root / "fresh", strict=True, pad=True,
                   progress=lambda line: None)
     for edition in ("print", "screen", "cover", "imposed"):

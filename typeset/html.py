@@ -318,6 +318,10 @@ class Piece:
         """Whether the stretch holds the section's head (else it continues the section)."""
         return self.start <= self._index[id(section)] < self.end
 
+    def begins(self, section):
+        """Whether the stretch begins at the section's head."""
+        return self.start == self._index[id(section)]
+
 
 def _positions(chapter):
     index = {id(chapter): 0}  # its head: the title

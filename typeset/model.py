@@ -150,6 +150,9 @@ class Part:
     warnings: list
     pdfs: dict = field(default_factory=dict)
     facts: list | None = None  # its pages' facts (engine.facts), read once
+    # Kept without its document (build/.cache/parts): how many pages it has, whether the
+    # first is full by design, and which are blank — what render asks of a stretch.
+    shape: tuple | None = None
 
 
 @dataclass

@@ -5,6 +5,7 @@ and this package's code — so a part read from the cache is the part a new layo
 """
 
 import hashlib
+import json
 import pickle
 from pathlib import Path
 
@@ -42,6 +43,25 @@ def keep(cache_dir, part_key, part):
     if cache_dir is not None:
         files.write_atomically(Path(cache_dir) / f"{part_key}.part",
                                pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def read_hints(cache_dir):
+    """How the last build laid out the chapters' stretches (render._stretches): those joined
+    with the one before them, and those whose first page was full by design, as sets of
+    (chapter id, start). A hint saves a layout when it still holds; one that no longer does
+    costs a layout, never a wrong page (a joined stretch gives the book's pages too)."""
+    try:
+        data = json.loads((Path(cache_dir) / "hints.json").read_text(encoding="utf-8"))
+        return {kind: {(str(chapter), int(start)) for chapter, start in data[kind]}
+                for kind in ("joined", "full")}
+    except (TypeError, OSError, ValueError, KeyError):  # none yet, or another format
+        return {"joined": set(), "full": set()}
+
+
+def keep_hints(cache_dir, hints):
+    if cache_dir is not None:
+        files.write_atomically(Path(cache_dir) / "hints.json", json.dumps(
+            {kind: sorted(found) for kind, found in hints.items()}))
 
 
 def forget_others(cache_dir, keys):

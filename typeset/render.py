@@ -6,10 +6,12 @@ the same pages:
   to a left-hand page (a section, the pages after a page break: html.pieces) laid out alone,
   then the front matter with the folios the chapters landed on; a part whose HTML, styles,
   photos and first folio are unchanged is taken from the session instead of laid out again;
-- in parallel (a book with a complete folio plan, more than one core): every part laid out
-  at the same time from its planned first folio, one forked process per core, each drawn
-  there in both editions' variants; the parts are kept in `cache_dir` (parts.py) for the next
-  build, so a new process after an edit lays out one part.
+- in parallel (a book with a complete folio plan, more than one core): the front matter and
+  each chapter's runs — cut before each section that opens a left-hand page on its planned
+  folio — laid out at the same time, one forked process per core, stretch by stretch as by
+  parts, each stretch drawn there in both editions' variants; the stretches are kept in
+  `cache_dir` (parts.py) for the next build, so a new process after an edit lays out the
+  stretch it touches.
 
 Returns a model.Rendered: the layout, the facts of its pages (engine.facts, what the checks
 read) and the manifest — where each chapter and section landed (page and printed folio).
@@ -127,7 +129,8 @@ def _by_parts(book, session, images):
     return front.document.copy(pages), warnings, pieces[0][1], pieces, facts
 
 
-def _stretches(book, session, sources, chapter, end, folio, state, used, known, joined):
+def _stretches(book, session, sources, chapter, end, folio, state, used, known, joined,
+               cache_dir=None, stretches=None, full=frozenset(), filled=None):
     """A chapter laid out stretch by stretch (html.pieces), each from the folio the one before
     it ended on: (part, pages kept) for each.
 
@@ -139,14 +142,17 @@ def _stretches(book, session, sources, chapter, end, folio, state, used, known, 
     tells; when it was told wrong, the stretch is laid out again. `end`: how the chapter's
     last part ends ("right", or None: the book's end). `known`: the stretches (chapter id,
     start) to join without trying; `joined` gets those this layout joined. `sources`: the
-    parts' HTML (html.Parts)."""
-    stretches = html.pieces(chapter, book.design["section_side"])
+    parts' HTML (html.Parts); `cache_dir`: where stretches laid out before are kept
+    (_in_parallel); `stretches`: some of the chapter's (a run, _runs), else all. `full`: the
+    stretches (chapter id, start) whose first page was full by design in the last build, so
+    the one before is first laid out for it; `filled` gets those of this layout."""
+    stretches = stretches or html.pieces(chapter, book.design["section_side"])
 
     def lay_out_stretch(piece, part_end, folio, next_full):
         source = sources.html(chapter, piece=piece, part_end=part_end, next_full=next_full)
         part = _part(book, session, source, sources.tokens(folio), state, sources.images,
-                     used)
-        return part, len(part.document.pages) - (1 if part_end else 0)
+                     used, cache_dir)
+        return part, _shape(part)[0] - (1 if part_end else 0)
 
     done = []
     current, following = stretches[0], stretches[1:]
@@ -156,20 +162,23 @@ def _stretches(book, session, sources, chapter, end, folio, state, used, known, 
             current, following = current.joined(following[0]), following[1:]
             continue
         part_end = "left" if following else end
-        part, keep = lay_out_stretch(current, part_end, folio, False)
+        hint = bool(following) and (chapter.id, following[0].start) in full
+        part, keep = lay_out_stretch(current, part_end, folio, hint)
         if done:
             before = done[-1]
-            opens_full = part.document.pages[0]._page_box.typeset_full
+            opens_full = _shape(part)[1]
             if before.next_full != opens_full:
                 before.part, _ = lay_out_stretch(before.piece, "left", before.folio, opens_full)
                 before.next_full = opens_full
-        if following and following[0].rule != "left" and \
-                part.document.pages[keep - 1]._page_box.page_type.blank:
+        if following and following[0].rule != "left" and _shape(part)[2][keep - 1]:
             joined.add((chapter.id, following[0].start))
             current, following = current.joined(following[0]), following[1:]
             continue
-        done.append(_Stretch(current, part, keep, folio))
+        done.append(_Stretch(current, part, keep, folio, hint))
         if not following:
+            if filled is not None:
+                filled.update((chapter.id, after.piece.start)
+                              for before, after in zip(done, done[1:]) if before.next_full)
             return [(stretch.part, stretch.keep) for stretch in done]
         folio += keep
         current, following = following[0], following[1:]
@@ -187,87 +196,170 @@ class _Stretch:
     next_full: bool = False
 
 
-def _part(book, session, source, tokens, state, images, used):
-    """One part's layout, from the session when nothing it depends on has changed."""
+def _part(book, session, source, tokens, state, images, used, cache_dir=None):
+    """One part's layout, from the session (or `cache_dir`, without its document) when
+    nothing it depends on has changed."""
     key = kept.key(state, source, tokens, images)
-    used[key] = session.parts[key] if key in session.parts else \
-        Part(*lay_out(book, session, source, tokens))
+    if key not in used:
+        found = (session.parts or {}).get(key) or kept.read(cache_dir, key)
+        used[key] = found if isinstance(found, Part) else \
+            Part(*lay_out(book, session, source, tokens))
     return used[key]
 
 
+def _shape(part):
+    """(pages, whether the first is full by design, whether each is blank) of a part."""
+    if part.shape is None:
+        boxes = [page._page_box for page in part.document.pages]
+        part.shape = (len(boxes), bool(boxes[0].typeset_full),
+                      tuple(bool(box.page_type.blank) for box in boxes))
+    return part.shape
+
+
 def _in_parallel(book, session, images, cache_dir=None):
-    """The parts laid out at the same time, each from its planned first folio, in as many
-    processes as there are cores (forks.run); each process also draws its parts in both
-    editions' variants (engine.write_part) and reads their pages' facts, since a layout cannot
-    leave the process that made it. The front matter prints the planned folios. With
-    `cache_dir`, a part whose source, styles, photos, fonts and code are unchanged since the
-    last build is read from there instead: after an edit, a new process lays out one part.
+    """The parts laid out at the same time, each chapter from its planned first folio, its
+    stretches (_stretches) in as many processes as there are cores (forks.run); each process
+    also draws its parts in both editions' variants (engine.write_part) and reads their pages'
+    facts, since a layout cannot leave the process that made it. The front matter prints the
+    planned folios. With `cache_dir`, a part whose source, styles, photos, fonts and code are
+    unchanged since the last build is read from there instead: after an edit, a new process
+    lays out the stretches the edit touches.
 
     None — lay the book out whole — when the book has no complete folio plan, there is one
-    core, or a part did not fill exactly the pages its plan gives it (the whole layout then
-    shows where, and preflight reports the drift)."""
+    core, or a chapter did not fill exactly the pages its plan gives it (the whole layout
+    then shows where, and preflight reports the drift)."""
     chapters = book.chapters
-    planned = [chapter.planned_folio for chapter in chapters]
     items = list(book.items())
     if (forks.jobs() < 2 or len(chapters) < 2 or not hasattr(os, "fork")
             or any(item.planned_folio is None for item in items)):
         return None
     folios = {item.id: item.planned_folio for item in items}
-    specs = [(0, {"front_only": True, "part_end": True, "folios": folios}, 1, None)]
-    for index, chapter in enumerate(chapters):
-        last = index == len(chapters) - 1
-        length = None if last else planned[index + 1] - planned[index]
-        specs.append((index + 1, {"part": chapter, "part_end": not last}, planned[index], length))
-    sources = {index: html.book_html(book, images, **context) for index, context, _, _ in specs}
-    tokens = {index: html.tokens_css(book, first_page_number=folio)
-              for index, _, folio, _ in specs}
     state = kept.layout_state(book, session)
-    keys = {index: kept.key(state, sources[index], tokens[index], images) for index in sources}
-    laid_out = {index: part for index in sources
-                if (part := kept.read(cache_dir, keys[index])) is not None}
-    missing = [spec for spec in specs if spec[0] not in laid_out]
-    # As many groups as cores, balanced by the size of their HTML (the layout's work).
-    groups = [[] for _ in range(min(forks.jobs(), len(missing)))]
-    for spec in sorted(missing, key=lambda spec: -len(sources[spec[0]])):
-        min(groups, key=lambda group: sum(len(sources[s[0]]) for s in group)).append(spec)
-    tasks = {f"group {number}": _laid_out_parts(book, session, sources, tokens, group)
-             for number, group in enumerate(groups)}
-    for result in forks.run(tasks).values():
-        laid_out.update(result)
-        for index, part in result.items():
-            kept.keep(cache_dir, keys[index], part)
-    kept.forget_others(cache_dir, keys.values())
-    pieces, pages, warnings, landed = [], [], [], {}
-    for index, _, first_folio, length in specs:
-        part, keep, part_pages = laid_out[index]
-        if length is not None and keep != length:
-            return None
-        for offset, page in enumerate(part_pages if index else ()):
-            for name in page.anchors:
-                landed.setdefault(name, first_folio + offset)
-        pieces.append((part, keep))
-        pages += part_pages
-        warnings += part.warnings
+    # The front matter's HTML is made here, before the forks: they inherit its templates
+    # compiled.
+    front_source = html.book_html(book, images, front_only=True, part_end=True, folios=folios)
+    front_tokens = html.tokens_css(book, first_page_number=1)
+    front_key = kept.key(state, front_source, front_tokens, images)
+    front = kept.read(cache_dir, front_key)
+    runs = {(index, number): run for index, chapter in enumerate(chapters)
+            for number, run in enumerate(_runs(book, chapter, index))}
+    # As many groups as cores, balanced by the work of their layout: a run's blocks and
+    # heads, the front matter's contents entries.
+    work = {name: sum(piece.end - piece.start for piece in run[0]) for name, run in runs.items()}
+    if not isinstance(front, Part):
+        work["front"] = len(items)
+    groups = [[] for _ in range(min(forks.jobs(), len(work)))]
+    for name in sorted(work, key=lambda name: -work[name]):
+        min(groups, key=lambda group: sum(work[n] for n in group)).append(name)
+    made, hints = {}, kept.read_hints(cache_dir)
+    for result in forks.run({f"group {number}": _laid_out_parts(
+            book, session, images, group, runs, state, cache_dir,
+            (front_source, front_tokens, front_key), hints)
+            for number, group in enumerate(groups)}).values():
+        made.update(result)
+    if "front" in made:
+        [(front, _, _)], _, _ = made["front"]
+    front_keep = front.shape[0] - 1
+    pieces, pages, warnings, landed = [(front, front_keep)], list(front.facts), \
+        list(front.warnings), {}
+    keys = [front_key]  # every part this build used, tries included, is kept for the next
+    ordered = sorted(runs)
+    for at, name in enumerate(ordered):
+        (_, folio, _), (laid_out, used, _) = runs[name], made[name]
+        keys += used
+        for part, keep, _ in laid_out:
+            for offset, page in enumerate(part.facts):
+                for anchor in page.anchors:
+                    landed.setdefault(anchor, folio + offset)
+            pieces.append((part, keep))
+            pages += part.facts
+            warnings += part.warnings
+            folio += keep
+        if at < len(ordered) - 1:
+            following = ordered[at + 1]
+            if folio != runs[following][1] or (following[0] == name[0] and
+                                               made[following][0][0][0].shape[1]):
+                # It did not end where the next run's plan begins, or the next run of its
+                # chapter opens on a page full by design (its part-end page stood for one
+                # that is not).
+                return None
+    kept.forget_others(cache_dir, keys)
+    kept.keep_hints(cache_dir, {kind: set().union(*(made[name][2][kind] for name in runs))
+                                for kind in ("joined", "full")})
     if any(landed.get(name) != folio for name, folio in folios.items()):
         return None  # a section did not land on its planned folio: the contents would lie
-    return pieces, pages, warnings, pieces[0][1]
+    return pieces, pages, warnings, front_keep
 
 
-def _laid_out_parts(book, session, sources, tokens, specs):
-    """A task for forks.run: lay out, draw and read each part of `specs`."""
+def _runs(book, chapter, index):
+    """A chapter's stretches in runs that can be laid out apart: cut before each section
+    whose head always opens a left-hand page and whose folio the plan gives. Each: (its
+    stretches, its first folio, how its last part ends)."""
+    stretches = html.pieces(chapter, book.design["section_side"])
+    heads = {id(section): section.planned_folio for section in chapter.sections}
+    runs = [[[], chapter.planned_folio, "left"]]
+    for stretch in stretches:
+        opened = [section for section in chapter.sections if stretch.begins(section)]
+        if runs[-1][0] and stretch.rule == "left" and opened and \
+                heads[id(opened[0])] is not None:
+            runs.append([[], heads[id(opened[0])], "left"])
+        runs[-1][0].append(stretch)
+    runs[-1][2] = "right" if index < len(book.chapters) - 1 else None
+    return [tuple(run) for run in runs]
+
+
+def _laid_out_parts(book, session, images, names, runs, state, cache_dir, front, hints):
+    """A task for forks.run: the parts of the runs `names` (_runs: (chapter index, run
+    number); "front": the front matter, `front` its source, tokens and key), each stretch
+    read from `cache_dir` or laid out, drawn in each edition, its facts read and kept
+    there; `hints`: the last build's joined stretches and those opening full (kept.hints).
+    Returns name → ([(part, pages kept, key)], the keys of every part used, tries included,
+    this layout's hints)."""
     palettes = {name: colour.palette(book, edition.colours)
                 for name, edition in editions.EDITIONS.items()}
 
+    def finished(part, keep, part_key, number):
+        """A part laid out here, drawn and read, then kept without its document."""
+        if part.document is None:
+            return part
+        done = Part(None, part.warnings,
+                    {name: engine.write_part(part.document, edition.variant, keep,
+                                             session.engine, palettes[name])
+                     for name, edition in editions.EDITIONS.items()},
+                    engine.facts.read(part.document.pages[:keep], part=number), _shape(part))
+        kept.keep(cache_dir, part_key, done)
+        return done
+
     def task():
         done = {}
-        for index, context, _, _ in specs:
-            document, warnings = lay_out(book, session, sources[index], tokens[index])
-            keep = len(document.pages) - (1 if context["part_end"] else 0)
-            pdfs = {name: engine.write_part(document, edition.variant, keep, session.engine,
-                                            palettes[name])
-                    for name, edition in editions.EDITIONS.items()}
-            done[index] = (Part(None, warnings, pdfs), keep,
-                           engine.facts.read(document.pages[:keep], part=index))
+        sources = html.Parts(book, images)
+        for name in names:
+            if name == "front":
+                source, tokens, part_key = front
+                part = Part(*lay_out(book, session, source, tokens))
+                keep = _shape(part)[0] - 1
+                done[name] = ([(finished(part, keep, part_key, 0), keep, part_key)], [part_key],
+                              None)
+                continue
+            chapter = book.chapters[name[0]]
+            stretches, folio, end = runs[name]
+            for folder in (cache_dir, None):
+                used, found = {}, {"joined": set(), "full": set()}
+                laid_out = _stretches(book, session, sources, chapter, end, folio, state, used,
+                                      hints["joined"], found["joined"], folder, stretches,
+                                      hints["full"], found["full"])
+                # A stretch kept only as a try (its shape, no drawing) cannot be drawn: in
+                # that rare case the chapter is laid out again without the cache.
+                if all(part.document is not None or part.pdfs for part, _ in laid_out):
+                    break
+            keys = {id(part): part_key for part_key, part in used.items()}
+            final = {id(part) for part, _ in laid_out}
+            for part_key, part in used.items():  # the tries: what the next build asks of them
+                if id(part) not in final and part.document is not None:
+                    kept.keep(cache_dir, part_key, Part(None, part.warnings, shape=_shape(part)))
+            done[name] = ([(finished(part, keep, keys[id(part)], int(keys[id(part)][:12], 16)),
+                            keep, keys[id(part)]) for part, keep in laid_out], list(used),
+                          found)
         return done
     return task
 
