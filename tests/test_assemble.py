@@ -4,6 +4,7 @@ whether the parts were laid out one after another and kept (watch) or at the sam
 several processes (a cold build on more than one core, the session's catalogue_build)."""
 
 import io
+import json
 import os
 
 import pikepdf
@@ -298,3 +299,54 @@ def test_a_damaged_cache_entry_is_laid_out_again(small_book, monkeypatch):
     again = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
     assert again.paths["screen"].read_bytes() == screen
 
+
+
+def test_a_build_after_a_change_of_styles_does_not_try_a_joined_stretch_again(small_book,
+                                                                              monkeypatch):
+    """hints.json keeps which stretches the last build joined with the one before them: with
+    no part kept (as after a change of styles), a new process lays out each part once."""
+    from test_render import _joined
+    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
+             for n in range(count)] for i, count in enumerate((2, 1, 3))]
+    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
+        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
+    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
+    small_book.write_book()
+    monkeypatch.setenv("TYPESET_JOBS", "1")
+    whole = render.render(content.load(small_book.catalogue), Session(), pad=True)
+    small_book.book["chapters"][1]["folio"] = next(
+        entry.folio for entry in whole.manifest.entries if entry.id == "two")
+    small_book.write_book()
+    monkeypatch.setenv("TYPESET_JOBS", "2")
+    out = small_book.root / "kept"
+    first = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
+    cache = out / ".cache" / "parts"
+    assert json.loads((cache / "hints.json").read_text(encoding="utf-8"))["joined"]
+    real = render.lay_out
+
+    def rebuilt(hints):
+        """How many layouts a new process makes with no part kept, with or without hints."""
+        log = small_book.root / f"laid-out-{hints}.txt"  # forked processes lay out too
+
+        def lay_out(book, session, source, tokens):
+            with log.open("a", encoding="utf-8") as file:
+                file.write("laid out\n")
+            return real(book, session, source, tokens)
+
+        monkeypatch.setattr(render, "lay_out", lay_out)
+        for entry in cache.glob("*.part"):
+            entry.unlink()
+        if not hints:
+            (cache / "hints.json").unlink()
+        made = build(small_book.catalogue, out, strict=True, pad=True,
+                     progress=lambda line: None)
+        monkeypatch.setattr(render, "lay_out", real)
+        return made, len(log.read_text(encoding="utf-8").splitlines())
+
+    again, laid_out = rebuilt(hints=True)
+    rendered = render.render(content.load(small_book.catalogue), Session(), pad=True)
+    assert laid_out == len(rendered.parts)  # each part once: no stretch tried alone
+    assert rebuilt(hints=False)[1] > laid_out  # without the hints, the joined one is
+    for edition in ("print", "screen"):
+        assert pages_as_pixels(str(again.paths[edition])) == pages_as_pixels(
+            str(first.paths[edition]))
