@@ -12,7 +12,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, ImageCms
 
-from . import files
+from . import files, metadata
 from .model import Finding
 
 
@@ -128,16 +128,9 @@ def _page_coverage(page, converted):
 
 
 def _content_key(holder):
-    """A digest of what a page or form draws (a page's contents may be an array of streams)."""
-    obj = holder.obj if isinstance(holder, pikepdf.Page) else holder
-    contents = obj.get("/Contents") if isinstance(holder, pikepdf.Page) else obj
-    streams = [] if contents is None else \
-        list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    digest = hashlib.blake2b(digest_size=16)
-    for stream in streams:
-        digest.update(stream.read_bytes())
-        digest.update(b"\n")
-    return digest.digest()
+    """A digest of what a page (metadata.drawing) or a form draws."""
+    data = metadata.drawing(holder) if isinstance(holder, pikepdf.Page) else holder.read_bytes()
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 _DRAWN = {}

@@ -119,8 +119,7 @@ def _drawing(holder):
     """What a page (all its content streams) or a form draws."""
     if isinstance(holder, pikepdf.Stream):
         return holder.read_bytes()
-    return b"\n".join(stream.read_bytes()
-                      for stream in metadata.content_streams(pikepdf.Page(holder)))
+    return metadata.drawing(pikepdf.Page(holder))
 
 
 def _draws_transparency(holder, resources, seen):

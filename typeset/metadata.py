@@ -153,6 +153,11 @@ def content_streams(page):
     return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
 
 
+def drawing(page):
+    """What a page draws: its content streams' data, one after another."""
+    return b"\n".join(stream.read_bytes() for stream in content_streams(page))
+
+
 @functools.lru_cache(maxsize=1)
 def _xmp_template():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)

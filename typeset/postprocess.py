@@ -136,8 +136,7 @@ def stamp_colophon(pdf, page_index, stamps, mcid=None):
     one form XObject (`/TypesetStamp`: `make isbn` could replace that one object). In a tagged
     edition it is marked content `mcid`, a Figure of its own (tags.finish adds it)."""
     source = stamps.pages[0 if page_index % 2 == 0 else 1]
-    drawing = b"\n".join(stream.read_bytes() for stream in metadata.content_streams(source))
-    form = stamps.make_stream(drawing,
+    form = stamps.make_stream(metadata.drawing(source),
                               Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form,
                               BBox=pikepdf.Array([float(v) for v in source.mediabox]),
                               Resources=source.obj.get("/Resources", pikepdf.Dictionary()))

@@ -208,8 +208,7 @@ def _impose(source, sheets):
 
 def _page_form(source, page, trim):
     """One page of `source` as a form XObject of it, clipped to its trim."""
-    form = source.make_stream(b"\n".join(stream.read_bytes()
-                                          for stream in metadata.content_streams(page)))
+    form = source.make_stream(metadata.drawing(page))
     form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
     form.BBox = pikepdf.Array(trim)
     form.Resources = page.obj.get("/Resources", pikepdf.Dictionary())

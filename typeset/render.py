@@ -312,7 +312,7 @@ def _laid_out_parts(book, session, images, names, runs, state, cache_dir, front,
     """A task for forks.run: the parts of the runs `names` (_runs: (chapter index, run
     number); "front": the front matter, `front` its source, tokens and key), each stretch
     read from `cache_dir` or laid out, drawn in each edition, its facts read and kept
-    there; `hints`: the last build's joined stretches and those opening full (kept.hints).
+    there; `hints`: the last build's joined stretches and those opening full (kept.read_hints).
     Returns name → ([(part, pages kept, key)], the keys of every part used, tries included,
     this layout's hints)."""
     palettes = {name: colour.palette(book, edition.colours)
@@ -349,7 +349,7 @@ def _laid_out_parts(book, session, images, names, runs, state, cache_dir, front,
                                       hints["joined"], found["joined"], folder, stretches,
                                       hints["full"], found["full"])
                 # A stretch kept only as a try (its shape, no drawing) cannot be drawn: in
-                # that rare case the chapter is laid out again without the cache.
+                # that rare case the run is laid out again without the cache.
                 if all(part.document is not None or part.pdfs for part, _ in laid_out):
                     break
             keys = {id(part): part_key for part_key, part in used.items()}
