@@ -16,7 +16,7 @@ from typeset.build import build
 from typeset.session import Session
 
 from conftest import CATALOGUE
-from test_render import contents_links, pages_as_pixels
+from test_render import contents_links, pages_as_pixels, paged_chapter
 
 
 @pytest.fixture(scope="session")
@@ -300,18 +300,11 @@ def test_a_damaged_cache_entry_is_laid_out_again(small_book, monkeypatch):
     assert again.paths["screen"].read_bytes() == screen
 
 
-
 def test_a_build_after_a_change_of_styles_does_not_try_a_joined_stretch_again(small_book,
                                                                               monkeypatch):
     """hints.json keeps which stretches the last build joined with the one before them: with
     no part kept (as after a change of styles), a new process lays out each part once."""
-    from test_render import _joined
-    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
-             for n in range(count)] for i, count in enumerate((2, 1, 3))]
-    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
-        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
-    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
-    small_book.write_book()
+    paged_chapter(small_book, (2, 1, 3))
     monkeypatch.setenv("TYPESET_JOBS", "1")
     whole = render.render(content.load(small_book.catalogue), Session(), pad=True)
     small_book.book["chapters"][1]["folio"] = next(

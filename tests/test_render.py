@@ -212,12 +212,7 @@ def test_stretches_between_page_breaks_join_as_the_whole_book(small_book, monkey
     is a part of its own, one whose break falls on a right-hand page is laid out again with
     the stretch before it (its spread is shared) — either way the pages are the whole book's.
     An edit in the last stretch lays out that stretch only."""
-    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
-             for n in range(count)] for i, count in enumerate(lengths)]
-    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
-        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
-    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
-    small_book.write_book()
+    paged_chapter(small_book, lengths)
     book = content.load(small_book.catalogue)
     parts = {}
     by_parts = render.render(book, Session(parts=parts), pad=True)
@@ -246,12 +241,7 @@ def test_after_a_style_edit_a_joined_stretch_is_not_tried_alone_again(small_book
     """A change of styles lays out every part again; a stretch that did not stand alone in the
     last build (its page break fell on a right-hand page) is then laid out with the one before
     it at once: one layout per part, and the pages are still the whole book's."""
-    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
-             for n in range(count)] for i, count in enumerate((2, 1, 3))]
-    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
-        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
-    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
-    small_book.write_book()
+    paged_chapter(small_book, (2, 1, 3))
     session = Session(parts={})
     laid_out = []
     real = render.lay_out
@@ -270,6 +260,17 @@ def test_after_a_style_edit_a_joined_stretch_is_not_tried_alone_again(small_book
     monkeypatch.undo()
     assert pages_as_pixels(again.document.write_pdf()) == pages_as_pixels(
         render.render(book, Session(), pad=True).document.write_pdf())
+
+
+def paged_chapter(small_book, lengths):
+    """Chapter two as runs of long paragraphs (`lengths`: how many in each) with a page break
+    between each two runs; chapter one planned on folio 1."""
+    runs = [["  - paragraph: " + f"第{i}段第{n}句。" + "澳門幫扶從江縣脫貧攻堅。" * 40
+             for n in range(count)] for i, count in enumerate(lengths)]
+    small_book.write("two.yaml", "id: two\nnumber: 二\ntitle: 第二章\nblocks:\n" + "\n".join(
+        "\n".join(run) for run in _joined(runs, "  - pagebreak: page")) + "\n")
+    small_book.book["chapters"] = [{"file": "one.yaml", "folio": 1}, {"file": "two.yaml"}]
+    small_book.write_book()
 
 
 def _joined(runs, between):
