@@ -170,7 +170,7 @@ def _print_pages(book, rendered, wanted, session):
     pages = sorted(wanted)
     document = rendered.document.copy([rendered.document.pages[index] for index in pages])
     part = engine.write_part(document, edition.variant, len(pages), session.engine,
-                             colour.palette(book, edition.colours))
+                             colour.palette(book, edition.colours), compress=False)
     return assemble.join([part], engine.covering(part, session.engine), compress=False), pages
 
 

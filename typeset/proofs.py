@@ -15,6 +15,8 @@ spread's bitmap) and closes its pdfium document. Nothing here calls an external 
 
 import math
 import re
+import struct
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +118,7 @@ def drawable(pdf, proof, allowed):
     data = Path(pdf).read_bytes()
     if not embed.has_stand_ins(data):
         return Path(pdf)
-    files.write_atomically(proof, embed.drafts(data, allowed))
+    files.write_cache(proof, embed.drafts(data, allowed))
     return Path(proof)
 
 
@@ -255,8 +257,8 @@ def _render_proofs(pdf_path, out_dir, manifest, dpi, only, sheet_path, changed,
                 if len(saving) >= 2:   # at most two spreads waiting in memory
                     saving.pop(0).result()
                 # An early spread (`pages`) is drawn again after the build: saved fast.
-                saving.append(saver.submit(image.save, path,
-                                           compress_level=1 if pages is not None else 3))
+                saving.append(saver.submit(_save_png, image, path) if pages is not None else
+                              saver.submit(image.save, path, compress_level=3))
                 written.append(path)
         for future in saving:
             future.result()            # a failed write raises here
@@ -276,6 +278,24 @@ def _render_proofs(pdf_path, out_dir, manifest, dpi, only, sheet_path, changed,
         _sheet_image(layout, thumbs, labels, changed, title, thumb_height).save(
             sheet, compress_level=3)
     return written, sheet
+
+
+def _save_png(image, path):
+    """An RGB image as a PNG, its rows unfiltered, deflated at level 1: in half the time of
+    Pillow's, which tries five filters on every row (0.05 s a spread, not 0.1 s; smaller for
+    pages of type and flat colour, larger for photos) — for the early spread, on the proof
+    page as soon as it is saved and replaced by the finished edition's after the build."""
+    width, height = image.size
+    raw, stride = image.tobytes(), 3 * width
+    rows = b"".join(b"\0" + raw[top:top + stride] for top in range(0, len(raw), stride))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                           + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
 
 
 def _remove_stale(out_dir, count):

@@ -112,16 +112,16 @@ def write(document, variant, palette=None):
         return document.write_pdf(pdf_variant=variant)
 
 
-def write_part(document, variant, keep, state, palette=None):
+def write_part(document, variant, keep, state, palette=None, compress=True):
     """A laid-out part as PDF bytes in `variant` (its colours through `palette`), its fonts'
     programs left out (the patch `programs`): the edition joined from the parts
     (assemble.py) holds one subset per face, made by `programs()` from the glyphs recorded
-    here."""
+    here. `compress`: False for pages drawn on screen at once and thrown away (live.py)."""
     patches.install()
     if not harfbuzz_subset:
         raise BuildError("libharfbuzz-subset0 is missing — `make` installs it")
     document.fonts = {}  # WeasyPrint keeps the fonts of a write for the next one
     with patches.applied("programs"), colours.drawn_with(palette), \
             structure.drawing(document):
-        data = document.write_pdf(pdf_variant=variant)
+        data = document.write_pdf(pdf_variant=variant, uncompressed_pdf=not compress)
     return part_pdf(document, data, keep, state)
