@@ -199,7 +199,7 @@ def remember(path):
     drawn = {f"{digest.hex()}|{fill or ''}|{stroke or ''}": [
         worst, what, [[name, f or "", s or ""] for name, (f, s) in inner]]
         for (digest, (fill, stroke)), (worst, what, inner) in _DRAWN.items()}
-    files.write_atomically(path, json.dumps(
+    files.write_cache(path, json.dumps(
         {"drawn": drawn, "photos": {key.hex(): value for key, value in _PHOTOS.items()}}))
 
 

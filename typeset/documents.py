@@ -72,7 +72,7 @@ def _made(book, session, source, tokens, sheets, what, variant, cache_dir, colou
 
     data = session.remember_document(key, make)
     if kept is not None and not kept.is_file():
-        files.write_atomically(kept, data)
+        files.write_cache(kept, data)
         newest = sorted(kept.parent.glob("*.pdf"), key=lambda path: path.stat().st_mtime)[-8:]
         files.forget_others(kept.parent, "*.pdf", {path.name for path in newest})
     return data

@@ -95,7 +95,7 @@ def characters(face, cache_dir=None):
     finally:
         font.close()
     if cached is not None:
-        files.write_atomically(cached, points.tobytes())
+        files.write_cache(cached, points.tobytes())
     return frozenset(map(chr, points))
 
 

@@ -180,7 +180,7 @@ def save_checks(path, checks, images):
             kept[f"{name}|{size}|{time}"] = (
                 {"problem": value.message, "hint": value.hint}
                 if isinstance(value, Unusable) else {"sha256": value})
-    files.write_atomically(path, json.dumps(kept, ensure_ascii=False, sort_keys=True))
+    files.write_cache(path, json.dumps(kept, ensure_ascii=False, sort_keys=True))
 
 
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"

@@ -79,7 +79,7 @@ def convert_photos(pdf, book, cache_dir):
                     flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
                 buffer = io.BytesIO()
                 cmyk.save(buffer, "JPEG", quality=95)  # Adobe, inverted: hence the Decode
-                files.write_atomically(target, buffer.getvalue())
+                files.write_cache(target, buffer.getvalue())
         return task
 
     forks.run({f"convert {start}": convert(todo[start::jobs]) for start in range(jobs)})

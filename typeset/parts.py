@@ -41,7 +41,7 @@ def read(cache_dir, part_key):
 
 def keep(cache_dir, part_key, part):
     if cache_dir is not None:
-        files.write_atomically(Path(cache_dir) / f"{part_key}.part",
+        files.write_cache(Path(cache_dir) / f"{part_key}.part",
                                pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
 
 
@@ -60,7 +60,7 @@ def read_hints(cache_dir):
 
 def keep_hints(cache_dir, hints):
     if cache_dir is not None:
-        files.write_atomically(Path(cache_dir) / "hints.json", json.dumps(
+        files.write_cache(Path(cache_dir) / "hints.json", json.dumps(
             {kind: sorted(found) for kind, found in hints.items()}))
 
 

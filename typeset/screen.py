@@ -220,7 +220,7 @@ def prepare(jobs, cache_dir, book=None):
                     copy = make(one)
                 except images.Unusable as problem:
                     raise _content_error(one, problem, book)
-                files.write_atomically(cache_dir / one.name,
+                files.write_cache(cache_dir / one.name,
                                        pickle.dumps(copy, pickle.HIGHEST_PROTOCOL))
         return task
 
@@ -284,7 +284,7 @@ def fit_quality(jobs, allowance, cap, cache_dir, book=None):
         model = {int(q): value for q, value in json.loads(kept.read_text()).items()}
     except (OSError, ValueError):
         model = _measure(jpegs[::max(1, math.ceil(len(jpegs) / SAMPLE))], book)
-        files.write_atomically(kept, json.dumps(model))
+        files.write_cache(kept, json.dumps(model))
     for quality in range(cap, FLOOR - 1, -1):
         if _per_pixel(model, quality) * seen <= allowance:
             return quality
