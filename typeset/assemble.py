@@ -17,6 +17,7 @@ import functools
 import hashlib
 import io
 import zlib
+from contextlib import contextmanager
 
 import pikepdf
 
@@ -24,10 +25,29 @@ from .errors import BuildError
 
 
 def join(parts, font_programs, compress=True):
-    """The parts' PDFs (in reading order) as one PDF: pages, fonts (`programs`), structure
-    tree, links. `compress`: False for a proof on screen, drawn at once and thrown away."""
+    """The parts' PDFs (in reading order) as one PDF's bytes: pages, fonts (`programs`),
+    structure tree, links. `compress`: False for a proof on screen, drawn at once and thrown
+    away."""
+    with joined(parts, font_programs, compress) as (_, data):
+        return data
+
+
+@contextmanager
+def joined(parts, font_programs, compress=True):
+    """join(), open: yields the joined PDF (pikepdf) and its bytes, so that the finish goes on
+    in the same PDF — opening the bytes again costs qpdf a pass over every object (0.04 s
+    for the print edition, 0.1 s for the tagged screen edition). The parts' PDFs stay open
+    until the block ends: qpdf reads their streams' data when the PDF is saved."""
     sources = [pikepdf.open(io.BytesIO(part.data)) for part in parts]
-    out = sources[0]
+    try:
+        out = sources[0]
+        yield out, _joined(out, parts, sources, font_programs, compress)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _joined(out, parts, sources, font_programs, compress):
     tagged = "/StructTreeRoot" in out.Root
     destinations, structure = {}, []
     for index, (part, source) in enumerate(zip(parts, sources)):
@@ -55,13 +75,11 @@ def join(parts, font_programs, compress=True):
         del out.Root.Outlines
     if tagged:
         _join_structure(out, structure, pages, [part.keep for part in parts])
-    _share_fonts(out, font_programs)
+    _share_fonts(out, font_programs, compress)
     _share_profiles(out)
     buffer = io.BytesIO()
     out.save(buffer, static_id=True, deterministic_id=False, compress_streams=compress,
              object_stream_mode=pikepdf.ObjectStreamMode.disable)
-    for source in sources:
-        source.close()
     return buffer.getvalue()
 
 
@@ -113,15 +131,23 @@ def _detached_structure(source, kept):
     parents = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
     # WeasyPrint leaves some elements (absolutely placed boxes) out of the Document's kids
     # while their parent is the Document: cut those loose too, to hang them on the one.
-    loose, seen = [], {element.objgen for element in elements}
+    # Each element is climbed from once: the marked contents of a paragraph share its chain.
+    loose, seen, climbed = [], {element.objgen for element in elements}, set()
+    top = document.objgen
     for value in parents.values():
         for element in (value if isinstance(value, pikepdf.Array) else [value]):
-            while "/P" in element and element.P.objgen != document.objgen:
-                element = element.P
-            if "/P" in element and element.objgen not in seen:
-                seen.add(element.objgen)
-                del element.P
-                loose.append(element)
+            while element.objgen not in climbed:
+                climbed.add(element.objgen)
+                parent = element.get("/P")
+                if parent is None:
+                    break
+                if parent.objgen == top:
+                    if element.objgen not in seen:
+                        seen.add(element.objgen)
+                        del element.P
+                        loose.append(element)
+                    break
+                element = parent
     return elements, parents, loose
 
 
@@ -156,9 +182,10 @@ def _join_structure(out, structure, pages, kept):
     root.ParentTreeNextKey = next(keys)
 
 
-def _share_fonts(out, font_programs):
+def _share_fonts(out, font_programs, compress=True):
     """Every part's font dictionaries of a face point to one descendant font: the union of
-    the parts' widths, one ToUnicode map and one program."""
+    the parts' widths, one ToUnicode map and one program. `compress`: the maps compressed
+    here, as qpdf would write them (the finish saves the same PDF again)."""
     shared = {}
     for font in _type0_fonts(out):
         name = str(font.BaseFont)
@@ -166,7 +193,7 @@ def _share_fonts(out, font_programs):
             raise BuildError(f"font {name} in a part's PDF was not recorded when it was written")
         if name not in shared:
             program, glyphs = font_programs[name]
-            shared[name] = _shared_font(out, font, glyphs, program)
+            shared[name] = _shared_font(out, font, glyphs, program, compress)
         font.DescendantFonts = pikepdf.Array([shared[name][0]])
         font.ToUnicode = shared[name][1]
 
@@ -215,7 +242,7 @@ def _share_profiles(out):
                 resources.ColorSpace[name] = spaces[key]
 
 
-def _shared_font(out, font, glyphs, program):
+def _shared_font(out, font, glyphs, program, compress):
     descendant = font.DescendantFonts[0]
     descriptor = descendant.FontDescriptor
     file_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
@@ -234,7 +261,11 @@ def _shared_font(out, font, glyphs, program):
     new_descendant = pikepdf.Dictionary(dict(descendant.items()))
     new_descendant.FontDescriptor = out.make_indirect(new_descriptor)
     new_descendant.W = _widths(widths)
-    to_unicode = pikepdf.Stream(out, _to_unicode(glyphs))
+    to_unicode = pikepdf.Stream(out, b"")
+    if compress:
+        to_unicode.write(zlib.compress(_to_unicode(glyphs)), filter=pikepdf.Name.FlateDecode)
+    else:
+        to_unicode.write(_to_unicode(glyphs))
     return out.make_indirect(new_descendant), out.make_indirect(to_unicode)
 
 

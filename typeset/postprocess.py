@@ -14,6 +14,7 @@ ready: a failed build leaves the last good PDFs in place.
 import io
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pikepdf
@@ -33,8 +34,8 @@ def postprocess(book, rendered, out_dir, session):
         lay_out = joined_from_parts(rendered.parts, session, out_dir / ".cache" / "fonts",
                                     palettes)
     else:
-        lay_out = lambda name: engine.write(rendered.document, EDITIONS[name].variant,  # noqa
-                                            palettes[name])
+        lay_out = lambda name: opened(engine.write(  # noqa: E731
+            rendered.document, EDITIONS[name].variant, palettes[name]))
     laid_out, finished = finish_all(book, rendered.manifest, out_dir, lay_out, session)
     paths = publish(finished, out_dir, book)
     save_layout(out_dir, book.slug, laid_out, rendered.manifest)
@@ -45,23 +46,25 @@ def restamp(book, out_dir, session):
     """Stamp the current ISBN onto the last build's layout, without laying the book out again."""
     out_dir = Path(out_dir)
     laid_out, manifest = load_layout(out_dir, book.slug)
-    _, finished = finish_all(book, manifest, out_dir, laid_out.__getitem__, session)
+    _, finished = finish_all(book, manifest, out_dir, lambda name: opened(laid_out[name]),
+                             session)
     return publish(finished, out_dir, book)
 
 
 def finish_all(book, manifest, out_dir, lay_out, session):
-    """Each edition's laid-out PDF (`lay_out(name)`) and every finished output, in the order
-    of editions.outputs(): the editions stamped and finished at the same time (forks.run),
-    each with its extras made beside it."""
+    """Each edition's laid-out PDF and every finished output, in the order of
+    editions.outputs(): the editions stamped and finished at the same time (forks.run), each
+    with its extras made beside it. `lay_out(name)`: a context that gives the edition's
+    laid-out PDF open (pikepdf) and as bytes (`opened`, assemble.joined)."""
     cache = out_dir / ".cache"
     stamps = {name: documents.stamp(book, session, cache / "documents", edition.colours)
               for name, edition in EDITIONS.items()}  # drawn in each edition's colours
 
     def edition(name):
         def lay_out_and_finish():
-            laid_out = lay_out(name)
-            made = {name: finish(laid_out, book, manifest, EDITIONS[name], stamps[name],
-                                 cache)}
+            with lay_out(name) as (pdf, laid_out):
+                made = {name: finish(pdf, len(laid_out), book, manifest, EDITIONS[name],
+                                     stamps[name], cache)}
             for extra in EDITIONS[name].extras:
                 data = extra.make(made[name], book, manifest, session, cache)
                 if data is not None:
@@ -97,16 +100,25 @@ def joined_from_parts(parts, session, cache_dir=None, palettes=None):
     first = next(iter(EDITIONS))
     programs = engine.programs([part.pdfs[first] for part, _ in parts], session.engine,
                                cache_dir, session.fonts.files_state)
-    return lambda name: assemble.join([part.pdfs[name] for part, _ in parts], programs)
+    return lambda name: assemble.joined([part.pdfs[name] for part, _ in parts], programs)
 
 
-def finish(laid_out, book, manifest, edition, stamp, cache):
-    """One edition's bytes: the laid-out PDF with the binding's blank pages, the ISBN stamp,
-    the edition's own steps (editions.py), page labels, outline, metadata and, when tagged,
-    its structure tree finished (tags.py). All in place with qpdf: the pages, their elements
-    and every shared resource stay the objects they are, and are written once."""
+@contextmanager
+def opened(laid_out):
+    """A laid-out PDF's bytes, open (pikepdf), and the bytes: what finish_all's `lay_out`
+    gives for a book laid out whole or restamped."""
+    with pikepdf.open(io.BytesIO(laid_out)) as pdf:
+        yield pdf, laid_out
+
+
+def finish(pdf, laid_out_size, book, manifest, edition, stamp, cache):
+    """One edition's bytes: the laid-out PDF (open; `laid_out_size` bytes long) with the
+    binding's blank pages, the ISBN stamp, the edition's own steps (editions.py), page labels,
+    outline, metadata and, when tagged, its structure tree finished (tags.py). All in place
+    with qpdf: the pages, their elements and every shared resource stay the objects they are,
+    and are written once."""
     # The stamp's PDF stays open until the edition is saved: qpdf copies its data then.
-    with pikepdf.open(io.BytesIO(laid_out)) as pdf, pikepdf.open(io.BytesIO(stamp)) as stamps:
+    with pikepdf.open(io.BytesIO(stamp)) as stamps:
         tagged = "/StructTreeRoot" in pdf.Root
         figures = []
         if manifest.stamp_page is not None:
@@ -119,7 +131,7 @@ def finish(laid_out, book, manifest, edition, stamp, cache):
             press.pad(pdf, manifest.padding, manifest.padding_at)
         if manifest.stamp_page is not None:
             stamp_colophon(pdf, manifest.stamp_page, stamps, mcid)
-        edition.finish(pdf, book, manifest, cache, len(laid_out))
+        edition.finish(pdf, book, manifest, cache, laid_out_size)
         metadata.add_page_labels(pdf, manifest)
         metadata.add_outline(pdf, manifest)
         metadata.set_metadata(pdf, book, edition.name, edition.variant)
@@ -182,8 +194,8 @@ def publish(finished, out_dir, book):
         for name, data in finished.items():
             kept = cache / "finished" / f"{book.slug}-{name}.pdf"
             if kept.exists():
-                files.write_atomically(cache / "previous" / kept.name, kept.read_bytes())
-            files.write_atomically(kept, data)
+                files.move_cache(kept, cache / "previous" / kept.name)
+            files.write_cache(kept, data)
         return paths
     finally:
         for written in temporary.values():
@@ -195,8 +207,8 @@ def save_layout(out_dir, slug, laid_out, manifest):
     layout."""
     cache = out_dir / ".cache"
     for name, data in laid_out.items():
-        files.write_atomically(cache / f"{slug}-{name}-layout.pdf", data)
-    files.write_atomically(cache / f"{slug}-manifest.json", manifest.to_json())
+        files.write_cache(cache / f"{slug}-{name}-layout.pdf", data)
+    files.write_cache(cache / f"{slug}-manifest.json", manifest.to_json())
 
 
 def load_layout(out_dir, slug):

@@ -26,8 +26,17 @@ def finish(pdf, figures=(), outline=()):
     Adds /IDTree of the elements' IDs, structure destinations, each contents entry's /Ref."""
     root = pdf.Root.StructTreeRoot
     _add_figures(pdf, root, figures)
-    elements = _id_tree(pdf, root)
-    _structure_destinations(pdf, root, elements, outline)
+    elements, entries = {}, []  # one walk of the tree finds both (0.035 s a walk)
+
+    def visit(element):
+        if "/ID" in element:
+            elements.setdefault(str(element.ID), element)
+        if element.get("/S") == "/TOCI":
+            entries.append(element)
+
+    _walk(root, visit)
+    _id_tree(pdf, root, elements)
+    _structure_destinations(pdf, elements, outline, entries)
 
 
 def _add_figures(pdf, root, figures):
@@ -45,21 +54,17 @@ def _add_figures(pdf, root, figures):
                 numbers[index + 1].append(figure)
 
 
-def _id_tree(pdf, root):
+def _id_tree(pdf, root, found):
     """The /IDTree every element with an /ID needs (PDF/UA: table headers' IDs are looked up
-    in it); returns it as ID → element."""
-    found = {}
-    _walk(root, lambda element: found.setdefault(str(element.ID), element)
-          if "/ID" in element else None)
+    in it), from `found`: ID → element."""
     if found:
         names = []
         for key in sorted(found):
             names += [pikepdf.String(key), found[key]]
         root.IDTree = pdf.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
-    return found
 
 
-def _structure_destinations(pdf, root, elements, outline):
+def _structure_destinations(pdf, elements, outline, entries):
     """Every destination also a structure destination (PDF/UA-2 8.8; the element carries the
     HTML id the link goes to, engine/structure.py): a named destination (the links') becomes
     a dictionary with the page destination /D every viewer reads and the element /SD; an
@@ -87,9 +92,7 @@ def _structure_destinations(pdf, root, elements, outline):
             if element is not None and action is not None and "/D" in action:
                 action.SD = pikepdf.Array([element, *list(action.D)[1:]])
 
-    def refer(element):
-        if element.get("/S") != "/TOCI":
-            return
+    for element in entries:
         stack = [element]
         while stack:
             node = stack.pop()
@@ -97,12 +100,10 @@ def _structure_destinations(pdf, root, elements, outline):
                 target = elements.get(str(node.Obj.Dest))
                 if target is not None:
                     element.Ref = pikepdf.Array([target])
-                return
+                break
             kids = node.get("/K")
             stack += [kid for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
                       if isinstance(kid, pikepdf.Dictionary)]
-
-    _walk(root, refer)
 
 
 def _walk(root, visit):
