@@ -15,10 +15,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from weasyprint import CSS, HTML
-from weasyprint import __version__ as version
-from weasyprint.text.ffi import harfbuzz_subset
-from weasyprint.text.fonts import FontConfiguration
+from .libraries import found_quickly
+
+with found_quickly():  # WeasyPrint loads its libraries as it is imported
+    from weasyprint import CSS, HTML
+    from weasyprint import __version__ as version
+    from weasyprint.text.ffi import harfbuzz_subset
+    from weasyprint.text.fonts import FontConfiguration
 
 from .. import PROJECT
 from ..errors import BuildError
