@@ -106,11 +106,22 @@ class Parts:
 
     def html(self, chapter, piece=None, **context):
         bounds = (piece.start, piece.end, piece.rule) if piece is not None else None
-        if id(chapter) not in self._chapters:  # the chapter lives as long as this build
-            self._chapters[id(chapter)] = hashlib.sha256(repr(chapter).encode()).hexdigest()
-        what = ("html", self._chapters[id(chapter)], bounds, sorted(context.items()))
+        what = ("html", self._digest(chapter), bounds, sorted(context.items()))
         return self._kept(what, lambda: book_html(
             self.book, self.images, part=chapter, piece=piece, **context))
+
+    def front(self, folios, part_end=True):
+        """The front matter's HTML (book_html with `front_only`), printing `folios`: its
+        contents list every chapter, so all of them are in its key."""
+        what = ("front", [self._digest(chapter) for chapter in self.book.chapters],
+                sorted(folios.items()), part_end)
+        return self._kept(what, lambda: book_html(self.book, self.images, front_only=True,
+                                                  part_end=part_end, folios=folios))
+
+    def _digest(self, chapter):
+        if id(chapter) not in self._chapters:  # the chapter lives as long as this build
+            self._chapters[id(chapter)] = hashlib.sha256(repr(chapter).encode()).hexdigest()
+        return self._chapters[id(chapter)]
 
     def tokens(self, folio):
         """tokens_css for a part whose first page is `folio`."""

@@ -110,10 +110,8 @@ def _by_parts(book, session, images):
             folio += keep
     # The front matter's part-end page holds stand-ins for the chapters' anchors, so its
     # contents links resolve when it is written alone (the stand-ins go with that page).
-    source = html.book_html(book, images, front_only=True, part_end=bool(book.chapters),
-                            folios=folios)
-    tokens = html.tokens_css(book, first_page_number=1)
-    front = _part(book, session, source, tokens, state, images, used)
+    source = sources.front(folios, part_end=bool(book.chapters))
+    front = _part(book, session, source, sources.tokens(1), state, images, used)
     pieces.insert(0, (front, len(front.document.pages) - (1 if book.chapters else 0)))
     session.parts.clear()
     session.parts.update(used)  # keep what this build used, nothing older
@@ -235,10 +233,10 @@ def _in_parallel(book, session, images, cache_dir=None):
         return None
     folios = {item.id: item.planned_folio for item in items}
     state = kept.layout_state(book, session)
-    # The front matter's HTML is made here, before the forks: they inherit its templates
-    # compiled.
-    front_source = html.book_html(book, images, front_only=True, part_end=True, folios=folios)
-    front_tokens = html.tokens_css(book, first_page_number=1)
+    # The parts' HTML as the last build made it (kept.read_html), and the front matter's, made
+    # here before the forks: they inherit its templates compiled.
+    sources = html.Parts(book, images, kept.read_html(cache_dir))
+    front_source, front_tokens = sources.front(folios), sources.tokens(1)
     front_key = kept.key(state, front_source, front_tokens, images)
     front = kept.read(cache_dir, front_key)
     runs = {(index, number): run for index, chapter in enumerate(chapters)
@@ -251,12 +249,14 @@ def _in_parallel(book, session, images, cache_dir=None):
     groups = [[] for _ in range(min(forks.jobs(), len(work)))]
     for name in sorted(work, key=lambda name: -work[name]):
         min(groups, key=lambda group: sum(work[n] for n in group)).append(name)
-    made, hints = {}, kept.read_hints(cache_dir)
-    for result in forks.run({f"group {number}": _laid_out_parts(
-            book, session, images, group, runs, state, cache_dir,
+    made, hints, used_sources = {}, kept.read_hints(cache_dir), {}
+    for result, used in forks.run({f"group {number}": _laid_out_parts(
+            book, session, sources, group, runs, state, cache_dir,
             (front_source, front_tokens, front_key), hints)
             for number, group in enumerate(groups)}).values():
         made.update(result)
+        used_sources.update(used)
+    kept.keep_html(cache_dir, used_sources)
     if "front" in made:
         [(front, _, _)], _, _ = made["front"]
     front_keep = front.shape[0] - 1
@@ -308,13 +308,13 @@ def _runs(book, chapter, index):
     return [tuple(run) for run in runs]
 
 
-def _laid_out_parts(book, session, images, names, runs, state, cache_dir, front, hints):
+def _laid_out_parts(book, session, sources, names, runs, state, cache_dir, front, hints):
     """A task for forks.run: the parts of the runs `names` (_runs: (chapter index, run
-    number); "front": the front matter, `front` its source, tokens and key), each stretch
-    read from `cache_dir` or laid out, drawn in each edition, its facts read and kept
-    there; `hints`: the last build's joined stretches and those opening full (kept.read_hints).
-    Returns name → ([(part, pages kept, key)], the keys of every part used, tries included,
-    this layout's hints)."""
+    number); "front": the front matter, `front` its source, tokens and key), their HTML from
+    `sources` (html.Parts), each stretch read from `cache_dir` or laid out, drawn in each
+    edition, its facts read and kept there; `hints`: the last build's joined stretches and
+    those opening full (kept.read_hints). Returns name → ([(part, pages kept, key)], the keys
+    of every part used, tries included, this layout's hints), and the HTML used."""
     palettes = {name: colour.palette(book, edition.colours)
                 for name, edition in editions.EDITIONS.items()}
 
@@ -332,7 +332,6 @@ def _laid_out_parts(book, session, images, names, runs, state, cache_dir, front,
 
     def task():
         done = {}
-        sources = html.Parts(book, images)
         for name in names:
             if name == "front":
                 source, tokens, part_key = front
@@ -360,7 +359,7 @@ def _laid_out_parts(book, session, images, names, runs, state, cache_dir, front,
             done[name] = ([(finished(part, keep, keys[id(part)], int(keys[id(part)][:12], 16)),
                             keep, keys[id(part)]) for part, keep in laid_out], list(used),
                           found)
-        return done
+        return done, sources.used
     return task
 
 

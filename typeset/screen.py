@@ -221,7 +221,7 @@ def prepare(jobs, cache_dir, book=None):
                 except images.Unusable as problem:
                     raise _content_error(one, problem, book)
                 files.write_cache(cache_dir / one.name,
-                                       pickle.dumps(copy, pickle.HIGHEST_PROTOCOL))
+                                  pickle.dumps(copy, pickle.HIGHEST_PROTOCOL))
         return task
 
     forks.run({f"screen photos {number}": made(group) for number, group in enumerate(groups)})
