@@ -107,3 +107,21 @@ def test_character_maps_are_kept_between_builds(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts, "TTFont", lambda *args, **kwargs: 1 / 0)  # the font unread
     assert fonts.characters(face, tmp_path) == fresh
     assert "貧" in fresh and "\U00031350" not in fresh
+
+
+def test_a_new_process_checks_only_the_texts_that_changed(small_book, tmp_path, monkeypatch):
+    """The texts a build found covered are kept (by their text and their faces' files): a new
+    process reads no character map for them, and a new text is checked all the same."""
+    cache = tmp_path / "fonts"
+    small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks:\n  - paragraph: 澳門\n")
+    fonts.check_coverage(content.load(small_book.catalogue), cache, fonts.Installed())
+    assert (cache / "covered.bin").is_file()
+    read = []
+    monkeypatch.setattr(fonts.Installed, "characters",
+                        lambda self, face, cache_dir=None: read.append(face) or frozenset("從江"))
+    fonts.check_coverage(content.load(small_book.catalogue), cache, fonts.Installed())
+    assert read == []  # every text known: no map read
+    small_book.write("one.yaml", "id: one\ntitle: 第一章\nblocks:\n  - paragraph: 澳門從江\n")
+    with pytest.raises(ContentError) as caught:  # the stand-in maps lack 澳 and 門
+        fonts.check_coverage(content.load(small_book.catalogue), cache, fonts.Installed())
+    assert (caught.value.file.name, caught.value.line) == ("one.yaml", 4) and read
