@@ -13,7 +13,6 @@ free is redone across parts:
 The last page of a part that is not the last (its part-end page, see render) is dropped.
 """
 
-import functools
 import hashlib
 import io
 import zlib
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 
 import pikepdf
 
+from . import engine
 from .errors import BuildError
 
 
@@ -247,7 +247,7 @@ def _shared_font(out, font, glyphs, program, compress):
     descriptor = descendant.FontDescriptor
     file_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
     stream = pikepdf.Stream(out, b"")
-    stream.write(_flated(program), filter=pikepdf.Name.FlateDecode)
+    stream.write(engine.flated(program), filter=pikepdf.Name.FlateDecode)
     if file_key == "/FontFile3":
         stream.Subtype = pikepdf.Name.OpenType
     else:
@@ -267,13 +267,6 @@ def _shared_font(out, font, glyphs, program, compress):
     else:
         to_unicode.write(_to_unicode(glyphs))
     return out.make_indirect(new_descendant), out.make_indirect(to_unicode)
-
-
-@functools.lru_cache(maxsize=32)
-def _flated(program):
-    """A font program compressed once per process, not at every join (a few MB of CJK
-    programs: 0.13 s an edition)."""
-    return zlib.compress(program)
 
 
 def _widths(widths):

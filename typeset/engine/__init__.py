@@ -6,6 +6,7 @@ internals; each change to them is a patch in `patches.PATCHES`, version-checked.
     write(document, variant)                     → PDF bytes (a whole document)
     write_part(document, variant, keep, state)   → programs.PartPDF (a part, no font programs)
     programs(parts, state, cache_dir, font_files) → one subset font program per face
+    flated(program)                              → the program compressed, once per process
     covering(part, state)                        → programs for a few pages (the live proof)
     facts.read(pages)                            → what the checks need of each page
 """
@@ -27,10 +28,10 @@ from .. import PROJECT
 from ..errors import BuildError
 from ..fetch import ContainedFetcher
 from . import colours, facts, grid, patches, structure
-from .programs import PartPDF, covering, part_pdf, programs
+from .programs import PartPDF, covering, flated, part_pdf, programs
 
-__all__ = ["State", "layout", "write", "write_part", "programs", "covering", "facts", "patches",
-           "PartPDF", "version"]
+__all__ = ["State", "layout", "write", "write_part", "programs", "covering", "flated", "facts",
+           "patches", "PartPDF", "version"]
 
 
 @dataclass
