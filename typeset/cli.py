@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import PROJECT, content, embed, images, isbn, live, postprocess, proofs, report, watch
+from . import PROJECT, content, embed, images, isbn, postprocess, report
 from .build import build
 from .editions import outputs
 from .errors import BuildError, ContentError
@@ -60,6 +60,7 @@ def main(argv=None):
         if args.command == "proofs":
             return make_proofs(args.catalogue, args.out, args.changed)
         if args.command in ("proof", "watch"):
+            from . import live, watch  # only here: a build does not start with their imports
             say = lambda line: print(line, flush=True)  # noqa: E731
             try:
                 if args.command == "proof":
@@ -117,6 +118,7 @@ def set_isbn(catalogue, out, number):
 def make_proofs(catalogue, out, changed):
     """build/proofs/: the print edition as spreads and a contact sheet, trimmed (its photos
     as small drafts: proofs.drawable)."""
+    from . import proofs  # pdfium and pypdf: imported by the commands that draw only
     book = content.load(catalogue)
     pdf = out / f"{book.slug}-print.pdf"
     if not pdf.is_file():
