@@ -6,12 +6,13 @@ several processes (a cold build on more than one core, the session's catalogue_b
 import io
 import json
 import os
+import zlib
 
 import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from typeset import content, engine, preflight, render
+from typeset import content, engine, html, preflight, render
 from typeset.build import build
 from typeset.session import Session
 
@@ -259,13 +260,26 @@ def test_a_process_that_drew_no_part_subsets_the_same_program(small_book):
 
 def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeypatch):
     """The parts of a parallel build are kept in build/.cache/parts: the next build (a new
-    process, as `make` after an edit) lays out only the part the edit touched, and writes
-    the same bytes as a build from nothing."""
+    process, as `make` after an edit) lays out only the part the edit touched, fills only its
+    chapter's HTML again (and the front matter's, whose contents list every chapter), and
+    writes the same bytes as a build from nothing. The font programs are kept compressed."""
     monkeypatch.setenv("TYPESET_JOBS", "2")
     planned(small_book)
     out = small_book.root / "kept"
     build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
     assert len(list((out / ".cache" / "parts").glob("*.part"))) == 4  # two's section apart
+    programs = list((out / ".cache" / "fonts").glob("*.program"))
+    assert programs and all(zlib.decompress(path.read_bytes())[:4] in (b"OTTO", b"\0\1\0\0")
+                            for path in programs)
+    filled = small_book.root / "filled.txt"
+    real_html = html.book_html
+
+    def book_html(book, images, **context):
+        with filled.open("a", encoding="utf-8") as file:
+            file.write((context["part"].id if "part" in context else "front") + "\n")
+        return real_html(book, images, **context)
+
+    monkeypatch.setattr(html, "book_html", book_html)
     small_book.write("two.yaml", (small_book.catalogue / "two.yaml").read_text(
         encoding="utf-8").replace("第二章的文字。", "第二章改過的文字。"))
     log = small_book.root / "laid-out.txt"  # the layouts run in forked processes too
@@ -280,6 +294,7 @@ def test_a_new_process_after_an_edit_lays_out_only_that_part(small_book, monkeyp
     edited = build(small_book.catalogue, out, strict=True, pad=True, progress=lambda line: None)
     # Chapter two's stretch; the front matter and chapter one from the cache.
     assert log.read_text(encoding="utf-8").splitlines() == ["two, edited"]
+    assert set(filled.read_text(encoding="utf-8").split()) == {"two", "front"}
     assert len(list((out / ".cache" / "parts").glob("*.part"))) == 4  # the old two is gone
     fresh = build(small_book.catalogue, small_book.root / "fresh", strict=True, pad=True,
                   progress=lambda line: None)

@@ -4,6 +4,7 @@ a clear message, also under `python -O`; and the package stays a house a newcome
 (no import cycle, no module over 450 lines)."""
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,19 @@ def test_no_module_over_450_lines():
     long = {str(path.relative_to(PROJECT)): length for path in PACKAGE.rglob("*.py")
             if (length := len(path.read_text(encoding="utf-8").splitlines())) > 450}
     assert not long, f"split these (each does two jobs): {long}"
+
+
+@pytest.mark.skipif(not (shutil.which("ldconfig") or shutil.which("ldconfig", path="/sbin")),
+                    reason="no ldconfig: WeasyPrint's libraries are found the standard way")
+def test_weasyprint_libraries_are_found_from_one_ldconfig_listing():
+    """While WeasyPrint is imported, find_library answers from `ldconfig -p`: the names it
+    lists become their sonames, others are not found, and the standard lookup is back after."""
+    import ctypes.util
+
+    from typeset.engine import libraries
+    standard = ctypes.util.find_library
+    with libraries.found_quickly():
+        assert ctypes.util.find_library("pango-1.0") == "libpango-1.0.so.0"
+        assert ctypes.util.find_library("harfbuzz-subset") == "libharfbuzz-subset.so.0"
+        assert ctypes.util.find_library("libpango-1.0-0") is None  # the Windows name
+    assert ctypes.util.find_library is standard

@@ -323,3 +323,13 @@ def test_proofs_reads_the_manifest_json(pdfs, tmp_path):
     result = proofs.proofs(pdfs["five"], tmp_path / "out", manifest=path)
     assert len(result.spreads) == 3
     assert len(PdfReader(pdfs["five"]).pages) == len(boxes(Image.open(result.contact_sheet)))
+
+
+def test_the_early_spread_is_saved_without_loss(tmp_path):
+    """The early spread's PNG (unfiltered, deflated at level 1) holds the rendered pixels."""
+    pixels = bytes((index * 7) % 256 for index in range(37 * 11 * 3))
+    image = Image.frombytes("RGB", (37, 11), pixels)
+    proofs._save_png(image, tmp_path / "spread.png")
+    with Image.open(tmp_path / "spread.png") as saved:
+        assert saved.format == "PNG" and saved.mode == "RGB" and saved.size == (37, 11)
+        assert saved.tobytes() == image.tobytes()
