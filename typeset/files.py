@@ -6,9 +6,10 @@ place: a reader sees the old file or the new one, never half of one. It is not f
 (fsync): an output can be built again, ext4 writes a file replaced by a rename before the
 rename, and forcing a press file's half gigabyte to disk (then deleting it on disk at the next
 build) cost a second a build. A cache file is written the same way with the old one removed
-first (`write_cache`), which spares it that writing before the rename. An interrupted build's temporaries are removed by the next one
-(lock.remove_stale_temporaries). `publish` (postprocess) writes several temporaries first and
-renames them together; the caches keep only what the last build used (`forget_others`).
+first (`write_cache`), which spares it that writing before the rename. An interrupted
+build's temporaries are removed by the next one (lock.remove_stale_temporaries). `publish`
+(postprocess) writes several temporaries first and renames them together; the caches keep
+only what the last build used (`forget_others`).
 """
 
 import os
@@ -57,9 +58,7 @@ def write_cache(path, data):
     path = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    written = temporary(path.parent, path.name, data)
-    path.unlink(missing_ok=True)
-    os.replace(written, path)
+    move_cache(temporary(path.parent, path.name, data), path)
 
 
 def move_cache(source, target):

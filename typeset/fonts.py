@@ -34,8 +34,10 @@ class Installed:
     found: dict = field(default_factory=dict)
     states: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)
-    covered: set = field(default_factory=set)  # (text, its faces) found whole: not again
-    kept: set | None = None  # digests of the texts the last build found whole (known)
+    # Digests of the texts found whole, each with its faces' files: the last build's (read
+    # from the cache once per session), then this session's (found_whole). Not checked again.
+    covered: set | None = None
+    written: frozenset = frozenset()  # those the cache holds
 
     def find(self, family):
         """The installed file of a font family (fontconfig), or a BuildError saying what to
@@ -69,26 +71,26 @@ class Installed:
                 for path in sorted(folder.iterdir()) if path.is_file())
         return self.states[family]
 
-    def known(self, cache_dir):
-        """The texts (digests of a text and its faces' files) a build found covered: the
-        last build's, read from `cache_dir` once per session — a new process then checks
-        only what changed, without reading a character map (0.3 s)."""
-        if self.kept is None:
-            self.kept = set()
+    def found_whole(self, cache_dir):
+        """`covered`, the last build's read from `cache_dir` at the session's first build: a
+        new process then checks only what changed, without reading a character map (0.3 s)."""
+        if self.covered is None:
+            self.covered = set()
             if cache_dir is not None:
                 try:
                     data = (Path(cache_dir) / "covered.bin").read_bytes()
-                    self.kept = {data[at:at + 16] for at in range(0, len(data) - 15, 16)}
                 except OSError:
-                    pass
-        return self.kept
+                    data = b""
+                self.written = frozenset(data[at:at + 16] for at in range(0, len(data) - 15, 16))
+                self.covered = set(self.written)
+        return self.covered
 
-    def remember(self, cache_dir, covered):
-        """Keep the digests of this build's covered texts for the next process."""
-        found = set(covered)
-        if cache_dir is not None and found != self.kept:
-            files.write_cache(Path(cache_dir) / "covered.bin", b"".join(sorted(found)))
-        self.kept = found
+    def remember(self, cache_dir, used):
+        """Keep the digests of this build's texts (all found whole) for the next process."""
+        used = frozenset(used)
+        if cache_dir is not None and used != self.written:
+            files.write_cache(Path(cache_dir) / "covered.bin", b"".join(sorted(used)))
+            self.written = used
 
     def characters(self, face, cache_dir=None):
         """The set of characters the face has a glyph for (see `characters`)."""
@@ -212,8 +214,8 @@ def check_coverage(book, cache_dir=None, installed=None):
         installed.find_all(fonts.values())
     except BuildError:
         pass  # raised again, with the role's line in book.yaml, by _face below
-    known = installed.known(cache_dir)
-    keys, covered = {}, []
+    covered = installed.found_whole(cache_dir)
+    keys, used = {}, []
     for value, needed, (file, line) in texts(book):
         for role in needed:
             if role not in fonts:
@@ -227,8 +229,8 @@ def check_coverage(book, cache_dir=None, installed=None):
             keys[stacks] = repr((stacks, [installed.files_state(face.family)
                                           for stack in stacks for face in stack])).encode()
         digest = hashlib.sha256(keys[stacks] + value.encode()).digest()[:16]
-        covered.append(digest)
-        if (value, stacks) in installed.covered or digest in known:
+        used.append(digest)
+        if digest in covered:
             continue
         for char in dict.fromkeys(value):
             if char in IGNORED:
@@ -242,6 +244,6 @@ def check_coverage(book, cache_dir=None, installed=None):
                     f"character {char} (U+{ord(char):04X}) is not in {', '.join(missing)}",
                     "replace it (or an image of it), or name a font that has it in "
                     "book.yaml's design.fonts")
-        installed.covered.add((value, stacks))
-    installed.remember(cache_dir, covered)
+        covered.add(digest)
+    installed.remember(cache_dir, used)
     return book
